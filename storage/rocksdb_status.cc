@@ -1,0 +1,30 @@
+#include "storage/rocksdb_status.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace identity::storage {
+
+absl::Status FromRocksDb(const rocksdb::Status& status,
+                         absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  const std::string message =
+      absl::StrCat("storage: ", what, ": ", status.ToString());
+  switch (status.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
+    case rocksdb::Status::kInvalidArgument:
+    case rocksdb::Status::kNotSupported:
+      return absl::InternalError(message);
+    default:  // IOError, Busy, TimedOut, TryAgain, Aborted, ShutdownInProgress.
+      return absl::UnavailableError(message);
+  }
+}
+
+bool IsRetryableConflict(const rocksdb::Status& status) {
+  return status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
+         status.IsDeadlock();
+}
+
+}  // namespace identity::storage
