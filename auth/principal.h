@@ -1,0 +1,30 @@
+#ifndef IDENTITY_AUTH_PRINCIPAL_H_
+#define IDENTITY_AUTH_PRINCIPAL_H_
+
+#include <optional>
+#include <string>
+
+namespace identity::auth {
+
+// Who is calling, once their credentials have been checked.
+struct Principal {
+  std::string user_id;
+  std::string user_name;
+  bool is_admin = false;
+};
+
+// What a caller presented, parsed from gRPC metadata by the service layer.
+// Holds secrets: never log it.
+struct Credentials {
+  struct Password {
+    std::string user_name;
+    std::string password;
+  };
+  std::optional<Password> password;              // authorization: Basic
+  std::optional<std::string> bearer_token;       // authorization: Bearer
+  std::optional<std::string> verification_code;  // x-verification-code
+};
+
+}  // namespace identity::auth
+
+#endif  // IDENTITY_AUTH_PRINCIPAL_H_
