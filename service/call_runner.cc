@@ -1,0 +1,77 @@
+#include "service/call_runner.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "auth/crypto.h"
+#include "service/credentials_parser.h"
+#include "service/status_mapping.h"
+
+namespace identity::service {
+namespace {
+
+void Finish(grpc::CallbackServerContext* context,
+            grpc::ServerUnaryReactor* reactor, Logger& logger,
+            absl::string_view method, absl::Time start,
+            const absl::Status& status) {
+  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
+      absl::IsUnknown(status)) {
+    // The client gets a bare "internal error"; operators get the detail.
+    logger.Error("rpc_internal_error",
+                 {{"method", std::string(method)},
+                  {"detail", std::string(status.message())}});
+  }
+  logger.Info(
+      "rpc", {{"method", std::string(method)},
+              {"peer", context->peer()},
+              {"code", absl::StatusCodeToString(status.code())},
+              {"latency_ms",
+               absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
+                                          absl::string_view method, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<auth::Credentials> credentials =
+      ParseCredentials(context->client_metadata());
+  if (!credentials.ok()) {
+    Finish(context, reactor, logger_, method, start, credentials.status());
+    return reactor;
+  }
+  Logger& logger = logger_;
+  const bool accepted =
+      pool_.TrySubmit([context, reactor, &logger, method, start,
+                       credentials = *std::move(credentials),
+                       work = std::move(work)]() mutable {
+        absl::Status status;
+        if (context->IsCancelled()) {
+          status = absl::CancelledError("call cancelled before it was served");
+        } else if (context->deadline() < std::chrono::system_clock::now()) {
+          status = absl::DeadlineExceededError(
+              "deadline passed before the call was served");
+        } else {
+          status = work(credentials);
+        }
+        if (credentials.password.has_value()) {
+          crypto::Cleanse(credentials.password->password);
+        }
+        Finish(context, reactor, logger, method, start, status);
+      });
+  if (accepted) {
+    ++calls_accepted_;
+  } else {
+    Finish(context, reactor, logger_, method, start,
+           absl::ResourceExhaustedError(
+               "server busy: too many calls queued; retry with backoff"));
+  }
+  return reactor;
+}
+
+}  // namespace identity::service

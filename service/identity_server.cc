@@ -1,0 +1,213 @@
+#include "service/identity_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "auth/crypto.h"
+#include "auth/key_encryption_key.h"
+#include "auth/key_generator.h"
+#include "identity/v1/session_service.grpc.pb.h"
+#include "storage/rocksdb_store.h"
+
+namespace identity::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kGeneratedPasswordLength = 24;
+
+absl::Status CheckConfig(const ServerConfig& config) {
+  if (config.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data_dir is required");
+  }
+  if (config.master_key_file.empty()) {
+    return absl::InvalidArgumentError("--master_key_file is required");
+  }
+  if (config.max_keys_per_user < 1) {
+    return absl::InvalidArgumentError("--max_keys_per_user must be at least 1");
+  }
+  if (config.worker_threads < 0 || config.max_queued_calls < 1) {
+    return absl::InvalidArgumentError(
+        "--worker_threads must be >= 0 and the queue at least 1");
+  }
+  // The KEK must not travel with the data: a copied data directory alone
+  // must not be enough to read the secrets.
+  std::error_code error;
+  const fs::path data = fs::weakly_canonical(config.data_dir, error);
+  const fs::path kek = fs::weakly_canonical(config.master_key_file, error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve paths: ", error.message()));
+  }
+  const std::string data_prefix = data.string() + "/";
+  if (kek == data || absl::StartsWith(kek.string(), data_prefix)) {
+    return absl::InvalidArgumentError(
+        "--master_key_file must lie outside --data_dir");
+  }
+  return absl::OkStatus();
+}
+
+// Loads the KEK file, creating a dev key only for a store that holds nothing
+// yet: with data present, a missing key file is an operator error (a failed
+// mount, a wrong path), and a new key would orphan every stored secret.
+absl::StatusOr<std::vector<auth::KeyEncryptionKey>> LoadOrCreateKek(
+    const std::string& path, storage::Store& store, Logger& logger) {
+  std::error_code error;
+  if (!fs::exists(path, error)) {
+    absl::StatusOr<bool> has_users = store.HasUsers();
+    if (!has_users.ok()) return has_users.status();
+    if (*has_users) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "key-encryption key file ", path,
+          " is missing but the store holds data: restore the file; a new "
+          "key would leave every stored secret unreadable"));
+    }
+    if (absl::Status s = auth::CreateKeyEncryptionKeyFile(path); !s.ok()) {
+      return s;
+    }
+    logger.Warning(
+        "dev_master_key_generated",
+        {{"path", path},
+         {"message",
+          "GENERATED A DEVELOPMENT KEY-ENCRYPTION KEY. For production, create "
+          "the key yourself, keep it off the data volume and back it up: "
+          "without it no stored secret can be read."}});
+  }
+  return auth::ReadKeyEncryptionKeyFile(path);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IdentityServer>> IdentityServer::Start(
+    const ServerConfig& config, Logger& logger) {
+  std::unique_ptr<IdentityServer> server(new IdentityServer());
+  if (absl::Status s = server->Init(config, logger); !s.ok()) return s;
+  return server;
+}
+
+absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
+  if (absl::Status s = CheckConfig(config); !s.ok()) return s;
+
+  std::error_code error;
+  fs::create_directories(config.data_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create --data_dir ", config.data_dir, ": ", error.message()));
+  }
+  fs::permissions(config.data_dir, fs::perms::owner_all,
+                  fs::perm_options::replace, error);
+  absl::StatusOr<std::unique_ptr<storage::Store>> store =
+      storage::OpenRocksDbStore({config.data_dir, config.sync_writes});
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+
+  absl::StatusOr<std::vector<auth::KeyEncryptionKey>> keks =
+      LoadOrCreateKek(config.master_key_file, *store_, logger);
+  if (!keks.ok()) return keks.status();
+  absl::StatusOr<std::unique_ptr<auth::SecretSealer>> sealer =
+      auth::SecretSealer::New(*std::move(keks));
+  if (!sealer.ok()) return sealer.status();
+  sealer_ = *std::move(sealer);
+
+  hasher_ = std::make_unique<auth::PasswordHasher>(config.argon2);
+  absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
+      auth::Authenticator::New(*store_, *hasher_);
+  if (!authenticator.ok()) return authenticator.status();
+  authenticator_ = *std::move(authenticator);
+  access_keys_ = std::make_unique<auth::AccessKeyManager>(
+      *store_, *sealer_, clock_, auth::SystemRandom(),
+      config.max_keys_per_user);
+  users_ = std::make_unique<auth::UserManager>(
+      *store_, *hasher_, clock_, auth::SystemRandom(), config.password_policy);
+
+  std::string password = config.bootstrap_password;
+  const bool generate = password.empty();
+  if (generate) {
+    absl::StatusOr<std::string> random = auth::RandomString(
+        auth::SystemRandom(), auth::kAlphanumeric, kGeneratedPasswordLength);
+    if (!random.ok()) return random.status();
+    password = *std::move(random);
+  }
+  absl::StatusOr<bool> bootstrapped =
+      users_->BootstrapAdmin(config.bootstrap_admin, password);
+  if (!bootstrapped.ok()) {
+    crypto::Cleanse(password);
+    return absl::Status(
+        bootstrapped.status().code(),
+        absl::StrCat("bootstrap admin: ", bootstrapped.status().message()));
+  }
+  if (*bootstrapped) {
+    logger.Info("bootstrap_admin_created",
+                {{"user_name", config.bootstrap_admin}});
+    if (generate) generated_admin_password_ = password;
+  }
+  crypto::Cleanse(password);
+
+  const int threads =
+      config.worker_threads > 0
+          ? config.worker_threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<WorkerPool>(threads, config.max_queued_calls);
+  runner_ = std::make_unique<CallRunner>(*pool_, logger);
+  access_key_service_ = std::make_unique<AccessKeyServiceImpl>(
+      *runner_, *authenticator_, *access_keys_);
+  user_service_ =
+      std::make_unique<UserServiceImpl>(*runner_, *authenticator_, *users_);
+  session_service_ = std::make_unique<v1::SessionService::CallbackService>();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address,
+                           grpc::InsecureServerCredentials(), &port_);
+  builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
+  builder.RegisterService(access_key_service_.get());
+  builder.RegisterService(user_service_.get());
+  builder.RegisterService(session_service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen_address));
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  for (const char* name :
+       {"identity.v1.AccessKeyService", "identity.v1.UserService",
+        "identity.v1.SessionService"}) {
+    health->SetServingStatus(name, true);
+  }
+  logger.Info("serving", {{"listen", config.listen_address},
+                          {"port", absl::StrCat(port_)},
+                          {"worker_threads", absl::StrCat(threads)},
+                          {"kek_id", sealer_->sealing_key_id()}});
+  return absl::OkStatus();
+}
+
+std::optional<std::string> IdentityServer::TakeGeneratedAdminPassword() {
+  std::optional<std::string> password = std::move(generated_admin_password_);
+  generated_admin_password_.reset();
+  return password;
+}
+
+void IdentityServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    // Tell load balancers first, then wait for in-flight calls: with the
+    // callback API, Shutdown returns once every started call has finished.
+    server_->GetHealthCheckService()->Shutdown();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+  pool_.reset();  // runs what was queued, joins the workers
+  server_.reset();
+  store_.reset();  // closes RocksDB cleanly
+}
+
+IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace identity::service

@@ -1,0 +1,102 @@
+#ifndef IDENTITY_SERVICE_IDENTITY_SERVER_H_
+#define IDENTITY_SERVICE_IDENTITY_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "auth/access_key_manager.h"
+#include "auth/authenticator.h"
+#include "auth/clock.h"
+#include "auth/password_hasher.h"
+#include "auth/secret_sealer.h"
+#include "auth/user_manager.h"
+#include "service/access_key_service.h"
+#include "service/call_runner.h"
+#include "service/logger.h"
+#include "service/user_service.h"
+#include "service/worker_pool.h"
+#include "storage/store.h"
+
+namespace identity::service {
+
+struct ServerConfig {
+  // host:port; port 0 picks a free one (see IdentityServer::port()).
+  std::string listen_address = "127.0.0.1:50051";
+  // RocksDB directory; created if missing.
+  std::string data_dir;
+  // Key-encryption key file; must lie outside data_dir. Generated (as a dev
+  // key, with a warning) only when missing and the store is new.
+  std::string master_key_file;
+  // The admin a fresh store is given.
+  std::string bootstrap_admin = "admin";
+  // That admin's password; when empty a random one is generated and handed
+  // out once through TakeGeneratedAdminPassword().
+  std::string bootstrap_password;
+  int max_keys_per_user = auth::kDefaultMaxKeysPerUser;
+  // Threads for Argon2 and synced writes; 0 means one per core.
+  int worker_threads = 0;
+  // Calls waiting for a worker beyond which new calls get RESOURCE_EXHAUSTED.
+  int max_queued_calls = 256;
+  int max_receive_message_bytes = 64 * 1024;
+  auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
+  auth::PasswordPolicy password_policy;
+  // Off only for benchmarks that measure something other than fsync.
+  bool sync_writes = true;
+};
+
+// identityd: the store, the auth layer and the gRPC services, with health
+// checking and server reflection, serving until Shutdown().
+class IdentityServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<IdentityServer>> Start(
+      const ServerConfig& config, Logger& logger);
+
+  // Shuts down with a short grace period if Shutdown() was not called.
+  ~IdentityServer();
+
+  int port() const { return port_; }
+
+  // Calls handed to the worker pool so far (for tests and metrics).
+  uint64_t calls_accepted() const {
+    return runner_ != nullptr ? runner_->calls_accepted() : 0;
+  }
+
+  // The generated bootstrap admin password, once: the caller shows it to the
+  // operator. nullopt if none was generated or it was already taken.
+  std::optional<std::string> TakeGeneratedAdminPassword();
+
+  // Stops taking calls; in-flight calls get until `grace` to finish, then are
+  // cancelled. Then drains the worker pool and closes the store.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  IdentityServer() = default;
+
+  absl::Status Init(const ServerConfig& config, Logger& logger);
+
+  auth::RealClock clock_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<auth::PasswordHasher> hasher_;
+  std::unique_ptr<auth::SecretSealer> sealer_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<auth::AccessKeyManager> access_keys_;
+  std::unique_ptr<auth::UserManager> users_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<CallRunner> runner_;
+  std::unique_ptr<AccessKeyServiceImpl> access_key_service_;
+  std::unique_ptr<UserServiceImpl> user_service_;
+  std::unique_ptr<grpc::Service> session_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::optional<std::string> generated_admin_password_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace identity::service
+
+#endif  // IDENTITY_SERVICE_IDENTITY_SERVER_H_

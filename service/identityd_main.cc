@@ -1,0 +1,127 @@
+// identityd: the identity service daemon.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "auth/crypto.h"
+#include "service/identity_server.h"
+#include "service/logger.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve gRPC on (host:port).");
+ABSL_FLAG(std::string, data_dir, "/var/lib/identity",
+          "Directory of the embedded RocksDB store.");
+ABSL_FLAG(std::string, master_key_file, "/etc/identity/master.key",
+          "Key-encryption key file (mode 0600, outside --data_dir). Created "
+          "as a development key if missing while the store is empty.");
+ABSL_FLAG(std::string, bootstrap_admin, "admin",
+          "Name of the admin user a fresh store is given.");
+ABSL_FLAG(std::string, bootstrap_password_file, "",
+          "File holding the bootstrap admin's password. If empty, a random "
+          "password is generated and printed once.");
+ABSL_FLAG(int, max_keys_per_user, 2,
+          "Access keys a user may hold, active and inactive alike.");
+ABSL_FLAG(int, worker_threads, 0,
+          "Threads for password hashing and synced writes (0: one per core).");
+ABSL_FLAG(int, max_queued_calls, 256,
+          "Calls that may wait for a worker before new ones get "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
+          "How long in-flight calls may run after SIGTERM or SIGINT.");
+
+namespace {
+
+using identity::service::Logger;
+
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read --bootstrap_password_file ", path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  // One trailing newline is how editors end files, not part of the password.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+int Run(Logger& logger) {
+  identity::service::ServerConfig config;
+  config.listen_address = absl::GetFlag(FLAGS_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.master_key_file = absl::GetFlag(FLAGS_master_key_file);
+  config.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
+  config.max_keys_per_user = absl::GetFlag(FLAGS_max_keys_per_user);
+  config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  config.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  const std::string password_file =
+      absl::GetFlag(FLAGS_bootstrap_password_file);
+  if (!password_file.empty()) {
+    absl::StatusOr<std::string> password = ReadPasswordFile(password_file);
+    if (!password.ok()) {
+      logger.Error("startup_failed",
+                   {{"error", std::string(password.status().message())}});
+      return 1;
+    }
+    config.bootstrap_password = *std::move(password);
+  }
+
+  // Block the stop signals before any thread starts, so every thread
+  // inherits the mask and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<identity::service::IdentityServer>> server =
+      identity::service::IdentityServer::Start(config, logger);
+  identity::crypto::Cleanse(config.bootstrap_password);
+  if (!server.ok()) {
+    logger.Error("startup_failed",
+                 {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  if (std::optional<std::string> password =
+          (*server)->TakeGeneratedAdminPassword()) {
+    // Deliberately not a log line: shown once to the operator at the
+    // terminal, never kept in a log.
+    std::cout << "\nBootstrap admin '" << config.bootstrap_admin
+              << "' created. Its generated password, shown only now:\n\n    "
+              << *password << "\n\nUse it with 'authorization: Basic base64("
+              << config.bootstrap_admin << ":<password>)'.\n\n"
+              << std::flush;
+    identity::crypto::Cleanse(*password);
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  logger.Info("shutting_down", {{"signal", strsignal(signal_number)}});
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  logger.Info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "identityd: IAM users and their access keys over gRPC.\n"
+      "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]");
+  absl::ParseCommandLine(argc, argv);
+  Logger logger;
+  return Run(logger);
+}

@@ -1,0 +1,54 @@
+#include "service/proto_mapping.h"
+
+#include "google/protobuf/timestamp.pb.h"
+
+namespace identity::service {
+namespace {
+
+void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* out) {
+  out->set_seconds(unix_micros / 1000000);
+  out->set_nanos(static_cast<int32_t>(unix_micros % 1000000) * 1000);
+}
+
+}  // namespace
+
+void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out) {
+  const storage::AccessKeyRecord& record = key.record;
+  out->set_access_key_id(record.access_key_id());
+  out->set_user_id(record.user_id());
+  out->set_user_name(key.user_name);
+  out->set_status(record.status() == storage::AccessKeyRecord::INACTIVE
+                      ? v1::AccessKey::INACTIVE
+                      : v1::AccessKey::ACTIVE);
+  out->set_description(record.description());
+  SetTimestamp(record.create_time_micros(), out->mutable_create_time());
+  if (record.last_used_time_micros() != 0) {
+    SetTimestamp(record.last_used_time_micros(), out->mutable_last_used_time());
+  }
+}
+
+void ToApi(const storage::UserRecord& user, v1::User* out) {
+  out->set_user_id(user.user_id());
+  out->set_user_name(user.user_name());
+  out->set_display_name(user.display_name());
+  out->set_role(user.role() == storage::UserRecord::ADMIN ? v1::User::ADMIN
+                                                          : v1::User::USER);
+  out->set_email(user.email());
+  out->set_mobile(user.mobile());
+  out->set_enabled(!user.disabled());
+  SetTimestamp(user.create_time_micros(), out->mutable_create_time());
+}
+
+storage::UserRecord::Role FromApi(v1::User::Role role) {
+  switch (role) {
+    case v1::User::ROLE_UNSPECIFIED:
+    case v1::User::USER:
+      return storage::UserRecord::USER;
+    case v1::User::ADMIN:
+      return storage::UserRecord::ADMIN;
+    default:  // an enum value this server does not know
+      return storage::UserRecord::ROLE_UNSPECIFIED;
+  }
+}
+
+}  // namespace identity::service

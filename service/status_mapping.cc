@@ -1,0 +1,33 @@
+#include "service/status_mapping.h"
+
+#include <optional>
+#include <string>
+
+#include "auth/error_reason.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace identity::service {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string message(status.message());
+  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
+      absl::IsUnknown(status)) {
+    message = "internal error";
+  }
+  std::optional<std::string> reason = auth::ReasonOf(status);
+  if (!reason.has_value()) return grpc::Status(code, message);
+
+  google::rpc::ErrorInfo info;
+  info.set_reason(*reason);
+  info.set_domain(kErrorDomain);
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(message);
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
+}  // namespace identity::service

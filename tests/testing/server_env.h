@@ -1,0 +1,127 @@
+#ifndef IDENTITY_TESTS_TESTING_SERVER_ENV_H_
+#define IDENTITY_TESTS_TESTING_SERVER_ENV_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "identity/v1/access_key_service.grpc.pb.h"
+#include "identity/v1/user_service.grpc.pb.h"
+#include "service/identity_server.h"
+#include "testing/temp_dir.h"
+
+namespace identity::testing {
+
+inline constexpr char kAdminPassword[] = "admin-password-1";
+
+// identityd in this process on 127.0.0.1:0 over a temp dir, logging to a
+// file the test can read back, with stubs for its services.
+class ServerEnv {
+ public:
+  ServerEnv() {
+    config_.listen_address = "127.0.0.1:0";
+    config_.data_dir = dir_.Join("data");
+    config_.master_key_file = dir_.Join("master.key");
+    config_.bootstrap_admin = "admin";
+    config_.bootstrap_password = kAdminPassword;
+    config_.worker_threads = 2;
+  }
+  ~ServerEnv() { Stop(); }
+
+  service::ServerConfig& config() { return config_; }
+  const TempDir& dir() const { return dir_; }
+
+  void Start() {
+    log_file_ = std::fopen(dir_.Join("server.log").c_str(), "a");
+    logger_ = std::make_unique<service::Logger>(log_file_);
+    absl::StatusOr<std::unique_ptr<service::IdentityServer>> server =
+        service::IdentityServer::Start(config_, *logger_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    keys = v1::AccessKeyService::NewStub(channel_);
+    users = v1::UserService::NewStub(channel_);
+  }
+
+  void Stop() {
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(10));
+    server_.reset();
+    logger_.reset();
+    if (log_file_ != nullptr) std::fclose(log_file_);
+    log_file_ = nullptr;
+  }
+
+  void Restart() {
+    Stop();
+    Start();
+  }
+
+  service::IdentityServer& server() { return *server_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  std::string ReadLog() const {
+    std::ifstream in(dir_.Join("server.log"));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  // Creates a user through the API as the bootstrap admin.
+  void CreateUser(const std::string& name, const std::string& password) {
+    grpc::ClientContext context;
+    SetBasic(context, "admin", kAdminPassword);
+    v1::CreateUserRequest request;
+    request.set_user_name(name);
+    request.set_password(password);
+    v1::CreateUserResponse response;
+    grpc::Status status = users->CreateUser(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  static void SetBasic(grpc::ClientContext& context, const std::string& name,
+                       const std::string& password) {
+    context.AddMetadata(
+        "authorization",
+        "Basic " + absl::Base64Escape(absl::StrCat(name, ":", password)));
+  }
+
+  std::unique_ptr<v1::AccessKeyService::Stub> keys;
+  std::unique_ptr<v1::UserService::Stub> users;
+
+ private:
+  TempDir dir_;
+  service::ServerConfig config_;
+  std::FILE* log_file_ = nullptr;
+  std::unique_ptr<service::Logger> logger_;
+  std::unique_ptr<service::IdentityServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The google.rpc.ErrorInfo reason in a status's details, if any.
+inline std::optional<std::string> ErrorReason(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return std::nullopt;
+  }
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return std::nullopt;
+}
+
+}  // namespace identity::testing
+
+#endif  // IDENTITY_TESTS_TESTING_SERVER_ENV_H_
