@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds identityd and runs it on 127.0.0.1:50051
+# with its embedded store under build/dev/. The first start creates a
+# development key-encryption key and an admin whose password it prints once.
+# Extra arguments are passed to identityd (e.g. --listen=127.0.0.1:6000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./deploy/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)" --target identityd
+mkdir -p build/dev
+exec build/service/identityd \
+  --listen=127.0.0.1:50051 \
+  --data_dir=build/dev/data \
+  --master_key_file=build/dev/master.key \
+  "$@"

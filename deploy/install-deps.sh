@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages identity builds, runs and tests with.
+# Safe to run again: does nothing when everything is already installed.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config clang-format
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev librocksdb-dev libargon2-dev libssl-dev
+  libgtest-dev libgmock-dev
+  # BoringSSL, for the second build of the crypto wrapper's known-answer tests.
+  android-libboringssl-dev
+  # .proto files Debian ships without C++: health/reflection, google.rpc.
+  grpc-proto golang-github-gogo-googleapis-dev
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+    grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) != 0 ]]; then
+  sudo=(sudo)
+fi
+echo "installing: ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+  --no-install-recommends "${missing[@]}"
