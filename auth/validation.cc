@@ -15,9 +15,10 @@ absl::Status Invalid(absl::string_view field, absl::string_view rule) {
 }
 
 // Code points in `s` if it is well-formed UTF-8 (no overlong forms, no
-// surrogates, nothing past U+10FFFF) with no control character; nullopt
-// otherwise.
-std::optional<size_t> CountPrintableCodePoints(absl::string_view s) {
+// surrogates, nothing past U+10FFFF), and without control characters when
+// `reject_controls`; nullopt otherwise.
+std::optional<size_t> CountCodePoints(absl::string_view s,
+                                      bool reject_controls) {
   size_t count = 0;
   size_t i = 0;
   while (i < s.size()) {
@@ -49,14 +50,24 @@ std::optional<size_t> CountPrintableCodePoints(absl::string_view s) {
         (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
       return std::nullopt;
     }
-    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return std::nullopt;
+    if (reject_controls && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))) {
+      return std::nullopt;
+    }
     i += len;
     ++count;
   }
   return count;
 }
 
+std::optional<size_t> CountPrintableCodePoints(absl::string_view s) {
+  return CountCodePoints(s, /*reject_controls=*/true);
+}
+
 }  // namespace
+
+bool IsValidUtf8(absl::string_view value) {
+  return CountCodePoints(value, /*reject_controls=*/false).has_value();
+}
 
 absl::Status ValidateUserName(absl::string_view field,
                               absl::string_view value) {

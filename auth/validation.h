@@ -22,6 +22,10 @@ struct PasswordPolicy {
   size_t max_length = 256;
 };
 
+// Well-formed UTF-8: no overlong forms, surrogates or code points past
+// U+10FFFF. Control characters are allowed here.
+bool IsValidUtf8(absl::string_view value);
+
 // 1-64 characters of [A-Za-z0-9._@-].
 absl::Status ValidateUserName(absl::string_view field, absl::string_view value);
 

@@ -8,10 +8,18 @@
 
 namespace identity::service {
 
-// identity.v1.AccessKeyService on the callback API. UpdateAccessKey and
-// DeleteAccessKey answer UNIMPLEMENTED until the key-lifecycle work lands.
-class AccessKeyServiceImpl final
-    : public v1::AccessKeyService::CallbackService {
+// Served methods are raw (ByteBuffer) callback methods so that CallRunner
+// decodes requests itself (see message_codec.h); the rest keep gRPC's
+// callback default, UNIMPLEMENTED, until the key-lifecycle work lands.
+using AccessKeyServiceBase =
+    v1::AccessKeyService::WithRawCallbackMethod_CreateAccessKey<
+        v1::AccessKeyService::WithRawCallbackMethod_ListAccessKeys<
+            v1::AccessKeyService::WithCallbackMethod_UpdateAccessKey<
+                v1::AccessKeyService::WithCallbackMethod_DeleteAccessKey<
+                    v1::AccessKeyService::Service>>>>;
+
+// identity.v1.AccessKeyService.
+class AccessKeyServiceImpl final : public AccessKeyServiceBase {
  public:
   AccessKeyServiceImpl(CallRunner& runner,
                        const auth::Authenticator& authenticator,
@@ -19,14 +27,12 @@ class AccessKeyServiceImpl final
       : runner_(runner), authenticator_(authenticator), keys_(keys) {}
 
   grpc::ServerUnaryReactor* CreateAccessKey(
-      grpc::CallbackServerContext* context,
-      const v1::CreateAccessKeyRequest* request,
-      v1::CreateAccessKeyResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
-  grpc::ServerUnaryReactor* ListAccessKeys(
-      grpc::CallbackServerContext* context,
-      const v1::ListAccessKeysRequest* request,
-      v1::ListAccessKeysResponse* response) override;
+  grpc::ServerUnaryReactor* ListAccessKeys(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
   CallRunner& runner_;

@@ -36,9 +36,14 @@ void Finish(grpc::CallbackServerContext* context,
 }  // namespace
 
 grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
-                                          absl::string_view method, Work work) {
+                                          absl::string_view method,
+                                          absl::Status decoded, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
+  if (!decoded.ok()) {
+    Finish(context, reactor, logger_, method, start, decoded);
+    return reactor;
+  }
   absl::StatusOr<auth::Credentials> credentials =
       ParseCredentials(context->client_metadata());
   if (!credentials.ok()) {

@@ -6,38 +6,67 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "auth/principal.h"
 #include "service/logger.h"
+#include "service/message_codec.h"
 #include "service/worker_pool.h"
 
 namespace identity::service {
 
-// Serves unary calls the way every handler here must: parse the caller's
-// credentials on the reaction thread (cheap), run the handler's work on the
-// worker pool (Argon2 and synced writes are slow), finish the reactor with
-// the mapped status, and write one access-log line. A full pool answers
-// RESOURCE_EXHAUSTED at once; a call already cancelled or past its deadline
-// when its turn comes is not worked on. Thread-safe.
+// Serves unary calls the way every handler here must: decode the request
+// and parse the caller's credentials on the reaction thread (cheap), run the
+// handler's work on the worker pool (Argon2 and synced writes are slow),
+// finish the reactor with the mapped status, and write one access-log line.
+// A full pool answers RESOURCE_EXHAUSTED at once; a call already cancelled
+// or past its deadline when its turn comes is not worked on. Thread-safe.
 class CallRunner {
  public:
-  using Work = std::function<absl::Status(const auth::Credentials&)>;
+  template <typename Request, typename Response>
+  using Handler = std::function<absl::Status(const auth::Credentials&,
+                                             const Request&, Response&)>;
 
   CallRunner(WorkerPool& pool, Logger& logger) : pool_(pool), logger_(logger) {}
 
-  // `method` must outlive the call (a string literal).
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                absl::string_view method, Work work);
+  // For a raw (ByteBuffer) callback method: `method` must outlive the call
+  // (a string literal).
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                     absl::string_view method,
+                                     const grpc::ByteBuffer* raw_request,
+                                     grpc::ByteBuffer* raw_response,
+                                     Handler<Request, Response> handler) {
+    auto request = std::make_shared<Request>();
+    absl::Status decoded = DecodeRequest(*raw_request, *request);
+    return Run(context, method, std::move(decoded),
+               [request, raw_response, handler = std::move(handler)](
+                   const auth::Credentials& credentials) {
+                 Response response;
+                 absl::Status status = handler(credentials, *request, response);
+                 if (status.ok()) EncodeResponse(response, *raw_response);
+                 return status;
+               });
+  }
 
   // Calls handed to the worker pool so far (for tests and metrics).
   uint64_t calls_accepted() const { return calls_accepted_.load(); }
 
  private:
-  std::atomic<uint64_t> calls_accepted_{0};
+  using Work = std::function<absl::Status(const auth::Credentials&)>;
+
+  // Finishes at once with `decoded` if it is an error; otherwise queues
+  // `work`.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                                absl::string_view method, absl::Status decoded,
+                                Work work);
+
   WorkerPool& pool_;
   Logger& logger_;
+  std::atomic<uint64_t> calls_accepted_{0};
 };
 
 }  // namespace identity::service

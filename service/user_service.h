@@ -8,22 +8,30 @@
 
 namespace identity::service {
 
-// identity.v1.UserService on the callback API. CreateUser and GetUser are
-// served; the other methods answer UNIMPLEMENTED until user management lands.
-class UserServiceImpl final : public v1::UserService::CallbackService {
+// Served methods are raw callback methods (see access_key_service.h); the
+// rest answer UNIMPLEMENTED until user management lands.
+using UserServiceBase = v1::UserService::WithRawCallbackMethod_CreateUser<
+    v1::UserService::WithRawCallbackMethod_GetUser<
+        v1::UserService::WithCallbackMethod_ListUsers<
+            v1::UserService::WithCallbackMethod_UpdateUser<
+                v1::UserService::WithCallbackMethod_DeleteUser<
+                    v1::UserService::WithCallbackMethod_SetPassword<
+                        v1::UserService::Service>>>>>>;
+
+// identity.v1.UserService.
+class UserServiceImpl final : public UserServiceBase {
  public:
   UserServiceImpl(CallRunner& runner, const auth::Authenticator& authenticator,
                   auth::UserManager& users)
       : runner_(runner), authenticator_(authenticator), users_(users) {}
 
-  grpc::ServerUnaryReactor* CreateUser(
-      grpc::CallbackServerContext* context,
-      const v1::CreateUserRequest* request,
-      v1::CreateUserResponse* response) override;
+  grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* GetUser(grpc::CallbackServerContext* context,
-                                    const v1::GetUserRequest* request,
-                                    v1::GetUserResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
 
  private:
   CallRunner& runner_;

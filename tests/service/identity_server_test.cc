@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/rocksdb_store.h"
@@ -268,6 +270,52 @@ TEST_F(IdentityServerTest, BadInputIsInvalidArgumentNamingTheField) {
     EXPECT_FALSE(
         absl::StrContains(status.error_message(), c.request.password()));
   }
+  v1::ListAccessKeysResponse listed;
+  ASSERT_TRUE(ListKeys("alice", kAlicePassword, "", &listed).ok());
+  EXPECT_EQ(listed.access_keys_size(), 0);
+}
+
+// Sends `wire` as the request of `method`, bypassing the typed stubs (which
+// would refuse to send invalid UTF-8).
+grpc::Status RawCall(std::shared_ptr<grpc::Channel> channel,
+                     const std::string& method, const std::string& wire,
+                     const std::string& authorization) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", authorization);
+  grpc::Slice slice(wire);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::Status result;
+  absl::Notification done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   result = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST_F(IdentityServerTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
+  const std::string alice =
+      "Basic " + absl::Base64Escape(std::string("alice:") + kAlicePassword);
+  const std::string admin =
+      "Basic " + absl::Base64Escape(std::string("admin:") + kAdminPassword);
+  // CreateAccessKeyRequest.description (field 2) = ff fe
+  grpc::Status s =
+      RawCall(env_.channel(), "/identity.v1.AccessKeyService/CreateAccessKey",
+              std::string("\x12\x02\xff\xfe", 4), alice);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "description: must be valid UTF-8");
+  // CreateUserRequest.user_name (field 1) = c0 af (overlong '/')
+  s = RawCall(env_.channel(), "/identity.v1.UserService/CreateUser",
+              std::string("\x0a\x02\xc0\xaf", 4), admin);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "user_name: must be valid UTF-8");
+  s = RawCall(env_.channel(), "/identity.v1.AccessKeyService/ListAccessKeys",
+              "\xff\xff\xff", alice);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Nothing was created, and the server still serves.
   v1::ListAccessKeysResponse listed;
   ASSERT_TRUE(ListKeys("alice", kAlicePassword, "", &listed).ok());
   EXPECT_EQ(listed.access_keys_size(), 0);
