@@ -1,8 +1,12 @@
 #include "storage/rocksdb_status.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace identity::storage {
+namespace {
+constexpr absl::string_view kRetryablePayload = "identity.storage/retryable";
+}  // namespace
 
 absl::Status FromRocksDb(const rocksdb::Status& status,
                          absl::string_view what) {
@@ -17,14 +21,18 @@ absl::Status FromRocksDb(const rocksdb::Status& status,
     case rocksdb::Status::kInvalidArgument:
     case rocksdb::Status::kNotSupported:
       return absl::InternalError(message);
-    default:  // IOError, Busy, TimedOut, TryAgain, Aborted, ShutdownInProgress.
-      return absl::UnavailableError(message);
+    default: {  // IOError, Busy, TimedOut, TryAgain, Aborted, ...
+      absl::Status unavailable = absl::UnavailableError(message);
+      if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
+        unavailable.SetPayload(kRetryablePayload, absl::Cord());
+      }
+      return unavailable;
+    }
   }
 }
 
-bool IsRetryableConflict(const rocksdb::Status& status) {
-  return status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
-         status.IsDeadlock();
+bool IsRetryableConflict(const absl::Status& status) {
+  return status.GetPayload(kRetryablePayload).has_value();
 }
 
 }  // namespace identity::storage

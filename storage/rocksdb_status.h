@@ -12,8 +12,9 @@ namespace identity::storage {
 // names the operation for the message.
 absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view what);
 
-// True for the failures of a pessimistic transaction that a retry can cure.
-bool IsRetryableConflict(const rocksdb::Status& status);
+// True for a status from FromRocksDb that reports a lock conflict or
+// timeout of a pessimistic transaction: worth running the transaction again.
+bool IsRetryableConflict(const absl::Status& status);
 
 }  // namespace identity::storage
 

@@ -23,12 +23,33 @@ namespace {
 constexpr int kMaxTransactionAttempts = 8;
 constexpr int64_t kLockTimeoutMillis = 2000;
 
-// The per-user key index is keyed user_id NUL access_key_id, so that a prefix
-// scan over user_id NUL lists exactly one user's keys.
-constexpr char kIndexSeparator = '\0';
+// Index keys are <id> NUL <id>, so a prefix scan over <id> NUL finds exactly
+// one owner's entries; ids never hold a NUL (CheckId).
+constexpr char kSeparator = '\0';
 
-std::string IndexPrefix(absl::string_view user_id) {
-  return absl::StrCat(user_id, absl::string_view(&kIndexSeparator, 1));
+// The admins family holds one key per enabled admin (its user id) and this
+// lock key, which every change to the set of enabled admins locks first.
+constexpr absl::string_view kAdminsLockKey("\0lock", 5);
+
+// The sessions family holds two kinds of key: "t" + token hash -> the
+// SessionRecord, and "u" + user id + NUL + token hash -> "" (per-user index).
+constexpr char kSessionTag = 't';
+constexpr char kUserSessionTag = 'u';
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+std::string Prefix(absl::string_view id) {
+  return absl::StrCat(id, absl::string_view(&kSeparator, 1));
+}
+
+std::string SessionKey(absl::string_view token_hash) {
+  return absl::StrCat(absl::string_view(&kSessionTag, 1), token_hash);
+}
+
+std::string UserSessionPrefix(absl::string_view user_id) {
+  return absl::StrCat(absl::string_view(&kUserSessionTag, 1), Prefix(user_id));
 }
 
 // User names are unique without regard to ASCII case, as in AWS IAM, so
@@ -37,14 +58,12 @@ std::string UserNameKey(absl::string_view user_name) {
   return absl::AsciiStrToLower(user_name);
 }
 
-// absl::string_view is not std::string_view in this Abseil, so RocksDB's
-// Slice cannot take it implicitly.
-rocksdb::Slice ToSlice(absl::string_view s) {
-  return rocksdb::Slice(s.data(), s.size());
+bool IsEnabledAdmin(const UserRecord& user) {
+  return user.role() == UserRecord::ADMIN && !user.disabled();
 }
 
 absl::Status CheckId(absl::string_view id, absl::string_view what) {
-  if (id.empty() || id.find(kIndexSeparator) != absl::string_view::npos) {
+  if (id.empty() || id.find(kSeparator) != absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("storage: ", what, " is empty or holds a NUL byte"));
   }
@@ -61,6 +80,10 @@ absl::StatusOr<Record> Parse(const std::string& bytes, absl::string_view what) {
   return record;
 }
 
+absl::Status Check(const rocksdb::Status& status, absl::string_view what) {
+  return FromRocksDb(status, what);
+}
+
 class RocksDbStore final : public Store {
  public:
   RocksDbStore(std::unique_ptr<rocksdb::TransactionDB> db,
@@ -72,6 +95,8 @@ class RocksDbStore final : public Store {
     user_names_ = families_.at(kUserNamesColumnFamily);
     access_keys_ = families_.at(kAccessKeysColumnFamily);
     user_access_keys_ = families_.at(kUserAccessKeysColumnFamily);
+    sessions_ = families_.at(kSessionsColumnFamily);
+    admins_ = families_.at(kAdminsColumnFamily);
   }
 
   ~RocksDbStore() override {
@@ -81,27 +106,33 @@ class RocksDbStore final : public Store {
     db_->Close().PermitUncheckedError();
   }
 
+  // --- users --------------------------------------------------------------
+
   absl::Status CreateUser(const UserRecord& user) override {
     if (absl::Status s = CheckId(user.user_id(), "user id"); !s.ok()) return s;
     if (user.user_name().empty()) {
       return absl::InvalidArgumentError("storage: user name is empty");
     }
     const std::string name_key = UserNameKey(user.user_name());
-    return RunTransaction(
-        "create user", [&](rocksdb::Transaction& txn) -> rocksdb::Status {
-          std::string existing;
-          rocksdb::Status s =
-              txn.GetForUpdate(read_options_, user_names_, name_key, &existing);
-          if (s.ok()) return rocksdb::Status::Incomplete("user name taken");
-          if (!s.IsNotFound()) return s;
-          s = txn.GetForUpdate(read_options_, users_, user.user_id(),
-                               &existing);
-          if (s.ok()) return rocksdb::Status::Incomplete("user id taken");
-          if (!s.IsNotFound()) return s;
-          s = txn.Put(users_, user.user_id(), user.SerializeAsString());
-          if (!s.ok()) return s;
-          return txn.Put(user_names_, name_key, user.user_id());
-        });
+    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+      std::string existing;
+      rocksdb::Status s =
+          txn.GetForUpdate(read_options_, user_names_, name_key, &existing);
+      if (s.ok()) return absl::AlreadyExistsError("user name taken");
+      if (!s.IsNotFound()) return Check(s, "create user");
+      s = txn.GetForUpdate(read_options_, users_, user.user_id(), &existing);
+      if (s.ok()) return absl::AlreadyExistsError("user id taken");
+      if (!s.IsNotFound()) return Check(s, "create user");
+      if (IsEnabledAdmin(user)) {
+        absl::StatusOr<int> admins = LockAndCountAdmins(txn);
+        if (!admins.ok()) return admins.status();
+        s = txn.Put(admins_, user.user_id(), "");
+        if (!s.ok()) return Check(s, "create user");
+      }
+      s = txn.Put(users_, user.user_id(), user.SerializeAsString());
+      if (s.ok()) s = txn.Put(user_names_, name_key, user.user_id());
+      return Check(s, "create user");
+    });
   }
 
   absl::StatusOr<UserRecord> GetUserById(absl::string_view user_id) override {
@@ -110,7 +141,7 @@ class RocksDbStore final : public Store {
     rocksdb::Status s =
         db_->Get(read_options_, users_, ToSlice(user_id), &bytes);
     if (s.IsNotFound()) return absl::NotFoundError("user not found");
-    if (!s.ok()) return FromRocksDb(s, "get user");
+    if (!s.ok()) return Check(s, "get user");
     return Parse<UserRecord>(bytes, "user");
   }
 
@@ -120,7 +151,7 @@ class RocksDbStore final : public Store {
     rocksdb::Status s =
         db_->Get(read_options_, user_names_, UserNameKey(user_name), &user_id);
     if (s.IsNotFound()) return absl::NotFoundError("user not found");
-    if (!s.ok()) return FromRocksDb(s, "get user name");
+    if (!s.ok()) return Check(s, "get user name");
     return GetUserById(user_id);
   }
 
@@ -128,9 +159,111 @@ class RocksDbStore final : public Store {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(read_options_, users_));
     it->SeekToFirst();
-    if (!it->status().ok()) return FromRocksDb(it->status(), "scan users");
+    if (!it->status().ok()) return Check(it->status(), "scan users");
     return it->Valid();
   }
+
+  absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view after_user_name, int limit) override {
+    const std::string after = UserNameKey(after_user_name);
+    std::vector<std::string> ids;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options_, user_names_));
+    for (it->Seek(after); it->Valid() && static_cast<int>(ids.size()) < limit;
+         it->Next()) {
+      if (!after.empty() && it->key() == rocksdb::Slice(after)) continue;
+      ids.push_back(it->value().ToString());
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan user names");
+    std::vector<UserRecord> users;
+    users.reserve(ids.size());
+    for (const std::string& id : ids) {
+      absl::StatusOr<UserRecord> user = GetUserById(id);
+      if (absl::IsNotFound(user.status())) continue;  // deleted meanwhile
+      if (!user.ok()) return user.status();
+      users.push_back(*std::move(user));
+    }
+    return users;
+  }
+
+  absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
+                                        const UserMutation& mutate,
+                                        bool revoke_sessions) override {
+    if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
+    UserRecord written;
+    absl::Status status =
+        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+          absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
+          if (!user.ok()) return user.status();
+          const bool was_admin = IsEnabledAdmin(*user);
+          UserRecord updated = *user;
+          if (absl::Status s = mutate(updated); !s.ok()) return s;
+          if (updated.user_id() != user->user_id() ||
+              updated.user_name() != user->user_name()) {
+            return absl::InternalError("storage: user id and name are fixed");
+          }
+          const bool is_admin = IsEnabledAdmin(updated);
+          if (was_admin != is_admin) {
+            absl::StatusOr<int> admins = LockAndCountAdmins(txn);
+            if (!admins.ok()) return admins.status();
+            if (was_admin && *admins <= 1) {
+              return absl::FailedPreconditionError(
+                  "the last enabled admin cannot be demoted or disabled");
+            }
+            rocksdb::Status s = is_admin
+                                    ? txn.Put(admins_, ToSlice(user_id), "")
+                                    : txn.Delete(admins_, ToSlice(user_id));
+            if (!s.ok()) return Check(s, "update admins");
+          }
+          if (revoke_sessions) {
+            if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok()) {
+              return s;
+            }
+          }
+          rocksdb::Status s =
+              txn.Put(users_, ToSlice(user_id), updated.SerializeAsString());
+          if (!s.ok()) return Check(s, "update user");
+          written = std::move(updated);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    return written;
+  }
+
+  absl::Status DeleteUser(absl::string_view user_id) override {
+    if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
+    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+      absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
+      if (!user.ok()) return user.status();
+      if (IsEnabledAdmin(*user)) {
+        absl::StatusOr<int> admins = LockAndCountAdmins(txn);
+        if (!admins.ok()) return admins.status();
+        if (*admins <= 1) {
+          return absl::FailedPreconditionError(
+              "the last enabled admin cannot be deleted");
+        }
+        rocksdb::Status s = txn.Delete(admins_, ToSlice(user_id));
+        if (!s.ok()) return Check(s, "delete user");
+      }
+      absl::StatusOr<std::vector<std::string>> key_ids =
+          IndexedIds(txn, user_access_keys_, Prefix(user_id));
+      if (!key_ids.ok()) return key_ids.status();
+      for (const std::string& key_id : *key_ids) {
+        rocksdb::Status s = txn.Delete(access_keys_, key_id);
+        if (s.ok()) {
+          s = txn.Delete(user_access_keys_, Prefix(user_id) + key_id);
+        }
+        if (!s.ok()) return Check(s, "delete user's keys");
+      }
+      if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok()) return s;
+      rocksdb::Status s =
+          txn.Delete(user_names_, UserNameKey(user->user_name()));
+      if (s.ok()) s = txn.Delete(users_, ToSlice(user_id));
+      return Check(s, "delete user");
+    });
+  }
+
+  // --- access keys --------------------------------------------------------
 
   absl::Status CreateAccessKey(const AccessKeyRecord& key,
                                int max_keys_per_user) override {
@@ -139,36 +272,28 @@ class RocksDbStore final : public Store {
         !s.ok()) {
       return s;
     }
-    const std::string prefix = IndexPrefix(key.user_id());
-    return RunTransaction(
-        "create access key", [&](rocksdb::Transaction& txn) -> rocksdb::Status {
-          // Locking the owner's record serialises every key change of one user,
-          // so the count below cannot go stale before the commit.
-          std::string ignored;
-          rocksdb::Status s =
-              txn.GetForUpdate(read_options_, users_, key.user_id(), &ignored);
-          if (!s.ok()) return s;  // NotFound: no such user.
-          s = txn.GetForUpdate(read_options_, access_keys_, key.access_key_id(),
-                               &ignored);
-          if (s.ok()) return rocksdb::Status::Incomplete("access key id taken");
-          if (!s.IsNotFound()) return s;
-
-          int count = 0;
-          std::unique_ptr<rocksdb::Iterator> it(
-              txn.GetIterator(read_options_, user_access_keys_));
-          for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-               it->Next()) {
-            ++count;
-          }
-          if (!it->status().ok()) return it->status();
-          if (count >= max_keys_per_user) {
-            return rocksdb::Status::Aborted("access key limit");
-          }
-          s = txn.Put(access_keys_, key.access_key_id(),
-                      key.SerializeAsString());
-          if (!s.ok()) return s;
-          return txn.Put(user_access_keys_, prefix + key.access_key_id(), "");
-        });
+    const std::string prefix = Prefix(key.user_id());
+    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+      // Locking the owner's record serialises every key change of one user,
+      // so the count below cannot go stale before the commit.
+      absl::StatusOr<UserRecord> owner = LockUser(txn, key.user_id());
+      if (!owner.ok()) return owner.status();
+      std::string ignored;
+      rocksdb::Status s = txn.GetForUpdate(read_options_, access_keys_,
+                                           key.access_key_id(), &ignored);
+      if (s.ok()) return absl::AlreadyExistsError("access key id taken");
+      if (!s.IsNotFound()) return Check(s, "create access key");
+      absl::StatusOr<std::vector<std::string>> held =
+          IndexedIds(txn, user_access_keys_, prefix);
+      if (!held.ok()) return held.status();
+      if (static_cast<int>(held->size()) >= max_keys_per_user) {
+        return absl::FailedPreconditionError("access key limit reached");
+      }
+      s = txn.Put(access_keys_, key.access_key_id(), key.SerializeAsString());
+      if (s.ok())
+        s = txn.Put(user_access_keys_, prefix + key.access_key_id(), "");
+      return Check(s, "create access key");
+    });
   }
 
   absl::StatusOr<AccessKeyRecord> GetAccessKey(
@@ -180,54 +305,25 @@ class RocksDbStore final : public Store {
     rocksdb::Status s =
         db_->Get(read_options_, access_keys_, ToSlice(access_key_id), &bytes);
     if (s.IsNotFound()) return absl::NotFoundError("access key not found");
-    if (!s.ok()) return FromRocksDb(s, "get access key");
+    if (!s.ok()) return Check(s, "get access key");
     return Parse<AccessKeyRecord>(bytes, "access key");
   }
 
   absl::StatusOr<std::vector<AccessKeyRecord>> ListAccessKeys(
       absl::string_view user_id) override {
     if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
-    const std::string prefix = IndexPrefix(user_id);
+    const std::string prefix = Prefix(user_id);
     // One snapshot for the index scan and the record reads, so a key deleted
     // in between cannot show up as a dangling index entry.
     rocksdb::ReadOptions options = read_options_;
     const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
     options.snapshot = snapshot;
-    std::vector<std::string> ids;
-    {
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->NewIterator(options, user_access_keys_));
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-           it->Next()) {
-        ids.push_back(it->key().ToString().substr(prefix.size()));
-      }
-      if (!it->status().ok()) {
-        db_->ReleaseSnapshot(snapshot);
-        return FromRocksDb(it->status(), "scan key index");
-      }
-    }
-    std::vector<AccessKeyRecord> keys;
-    keys.reserve(ids.size());
-    absl::Status status;
-    for (const std::string& id : ids) {
-      std::string bytes;
-      rocksdb::Status s = db_->Get(options, access_keys_, id, &bytes);
-      if (!s.ok()) {
-        status = FromRocksDb(s, "get indexed access key");
-        break;
-      }
-      absl::StatusOr<AccessKeyRecord> key =
-          Parse<AccessKeyRecord>(bytes, "access key");
-      if (!key.ok()) {
-        status = key.status();
-        break;
-      }
-      keys.push_back(*std::move(key));
-    }
+    absl::StatusOr<std::vector<AccessKeyRecord>> keys =
+        ReadIndexedKeys(options, prefix);
     db_->ReleaseSnapshot(snapshot);
-    if (!status.ok()) return status;
+    if (!keys.ok()) return keys.status();
     std::sort(
-        keys.begin(), keys.end(),
+        keys->begin(), keys->end(),
         [](const AccessKeyRecord& a, const AccessKeyRecord& b) {
           return std::make_pair(a.create_time_micros(), a.access_key_id()) <
                  std::make_pair(b.create_time_micros(), b.access_key_id());
@@ -235,37 +331,255 @@ class RocksDbStore final : public Store {
     return keys;
   }
 
+  absl::StatusOr<std::vector<AccessKeyRecord>> ListAllAccessKeys(
+      absl::string_view after_access_key_id, int limit) override {
+    std::vector<AccessKeyRecord> keys;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options_, access_keys_));
+    for (it->Seek(ToSlice(after_access_key_id));
+         it->Valid() && static_cast<int>(keys.size()) < limit; it->Next()) {
+      if (it->key() == ToSlice(after_access_key_id)) continue;
+      absl::StatusOr<AccessKeyRecord> key =
+          Parse<AccessKeyRecord>(it->value().ToString(), "access key");
+      if (!key.ok()) return key.status();
+      keys.push_back(*std::move(key));
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan access keys");
+    return keys;
+  }
+
+  absl::StatusOr<AccessKeyRecord> UpdateAccessKey(
+      absl::string_view access_key_id,
+      const AccessKeyMutation& mutate) override {
+    if (absl::Status s = CheckId(access_key_id, "access key id"); !s.ok()) {
+      return s;
+    }
+    AccessKeyRecord written;
+    absl::Status status =
+        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+          absl::StatusOr<AccessKeyRecord> key =
+              LockAccessKey(txn, access_key_id);
+          if (!key.ok()) return key.status();
+          AccessKeyRecord updated = *key;
+          if (absl::Status s = mutate(updated); !s.ok()) return s;
+          if (updated.access_key_id() != key->access_key_id() ||
+              updated.user_id() != key->user_id()) {
+            return absl::InternalError("storage: key id and owner are fixed");
+          }
+          rocksdb::Status s = txn.Put(access_keys_, ToSlice(access_key_id),
+                                      updated.SerializeAsString());
+          if (!s.ok()) return Check(s, "update access key");
+          written = std::move(updated);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    return written;
+  }
+
+  absl::Status DeleteAccessKey(absl::string_view access_key_id) override {
+    absl::StatusOr<AccessKeyRecord> key = GetAccessKey(access_key_id);
+    if (!key.ok()) return key.status();
+    const std::string owner_id = key->user_id();
+    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+      // The owner first, as CreateAccessKey does: the two serialise.
+      absl::StatusOr<UserRecord> owner = LockUser(txn, owner_id);
+      if (!owner.ok() && !absl::IsNotFound(owner.status())) {
+        return owner.status();
+      }
+      absl::StatusOr<AccessKeyRecord> locked =
+          LockAccessKey(txn, access_key_id);
+      if (!locked.ok()) return locked.status();
+      if (locked->user_id() != owner_id) {
+        return absl::AbortedError("storage: access key changed owner");
+      }
+      rocksdb::Status s = txn.Delete(access_keys_, ToSlice(access_key_id));
+      if (s.ok()) {
+        s = txn.Delete(user_access_keys_,
+                       Prefix(owner_id) + std::string(access_key_id));
+      }
+      return Check(s, "delete access key");
+    });
+  }
+
+  // --- sessions -----------------------------------------------------------
+
+  absl::Status CreateSession(absl::string_view token_hash,
+                             const SessionRecord& session) override {
+    if (absl::Status s = CheckId(session.user_id(), "user id"); !s.ok()) {
+      return s;
+    }
+    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+      // Under the user's lock, so a concurrent DeleteUser or password change
+      // cannot miss the new session.
+      absl::StatusOr<UserRecord> user = LockUser(txn, session.user_id());
+      if (!user.ok()) return user.status();
+      rocksdb::Status s = txn.Put(sessions_, SessionKey(token_hash),
+                                  session.SerializeAsString());
+      if (s.ok()) {
+        s = txn.Put(
+            sessions_,
+            UserSessionPrefix(session.user_id()) + std::string(token_hash), "");
+      }
+      return Check(s, "create session");
+    });
+  }
+
+  absl::StatusOr<SessionRecord> GetSession(
+      absl::string_view token_hash) override {
+    std::string bytes;
+    rocksdb::Status s =
+        db_->Get(read_options_, sessions_, SessionKey(token_hash), &bytes);
+    if (s.IsNotFound()) return absl::NotFoundError("session not found");
+    if (!s.ok()) return Check(s, "get session");
+    return Parse<SessionRecord>(bytes, "session");
+  }
+
+  absl::Status DeleteSession(absl::string_view token_hash) override {
+    absl::StatusOr<SessionRecord> session = GetSession(token_hash);
+    if (absl::IsNotFound(session.status())) return absl::OkStatus();
+    if (!session.ok()) return session.status();
+    rocksdb::WriteBatch batch;
+    batch.Delete(sessions_, SessionKey(token_hash));
+    batch.Delete(sessions_, UserSessionPrefix(session->user_id()) +
+                                std::string(token_hash));
+    return Check(db_->Write(write_options_, &batch), "delete session");
+  }
+
+  absl::StatusOr<int> PurgeExpiredSessions(int64_t now_micros) override {
+    rocksdb::WriteBatch batch;
+    int purged = 0;
+    const std::string tag(1, kSessionTag);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options_, sessions_));
+    for (it->Seek(tag); it->Valid() && it->key().starts_with(tag); it->Next()) {
+      SessionRecord session;
+      const bool parsed = session.ParseFromString(it->value().ToString());
+      if (parsed && session.expire_time_micros() > now_micros) continue;
+      const std::string hash = it->key().ToString().substr(1);
+      batch.Delete(sessions_, it->key());
+      if (parsed) {
+        batch.Delete(sessions_, UserSessionPrefix(session.user_id()) + hash);
+      }
+      ++purged;
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan sessions");
+    if (purged == 0) return 0;
+    if (absl::Status s = Check(db_->Write(write_options_, &batch), "purge");
+        !s.ok()) {
+      return s;
+    }
+    return purged;
+  }
+
  private:
-  // Runs `body` in a pessimistic transaction and commits it, retrying lock
-  // conflicts. `body` reports business outcomes through rocksdb statuses that
-  // RocksDB itself never returns from these calls: Incomplete for a taken
-  // unique key (AlreadyExists) and Aborted for the key limit
-  // (FailedPrecondition).
+  // Runs `body` in a pessimistic transaction and commits it, running it
+  // again after a lock conflict. An error from `body` rolls back.
   template <typename Body>
-  absl::Status RunTransaction(absl::string_view what, Body body) {
+  absl::Status RunTransaction(Body body) {
     rocksdb::TransactionOptions txn_options;
     txn_options.lock_timeout = kLockTimeoutMillis;
     txn_options.deadlock_detect = true;
-    rocksdb::Status s;
+    absl::Status status;
     for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
       std::unique_ptr<rocksdb::Transaction> txn(
           db_->BeginTransaction(write_options_, txn_options));
-      s = body(*txn);
-      if (s.ok()) s = txn->Commit();
-      if (!s.ok()) txn->Rollback().PermitUncheckedError();
-      if (!IsRetryableConflict(s)) break;
+      status = body(*txn);
+      if (status.ok()) status = Check(txn->Commit(), "commit");
+      if (status.ok()) return status;
+      txn->Rollback().PermitUncheckedError();
+      if (!IsRetryableConflict(status)) return status;
       absl::SleepFor(absl::Milliseconds(1 << attempt));
     }
-    if (s.IsIncomplete()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(what, ": ", s.getState() ? s.getState() : "taken"));
-    }
-    if (s.IsAborted() && s.getState() != nullptr &&
-        absl::string_view(s.getState()) == "access key limit") {
-      return absl::FailedPreconditionError("access key limit reached");
-    }
+    return status;
+  }
+
+  absl::StatusOr<UserRecord> LockUser(rocksdb::Transaction& txn,
+                                      absl::string_view user_id) {
+    std::string bytes;
+    rocksdb::Status s =
+        txn.GetForUpdate(read_options_, users_, ToSlice(user_id), &bytes);
     if (s.IsNotFound()) return absl::NotFoundError("user not found");
-    return FromRocksDb(s, what);
+    if (!s.ok()) return Check(s, "lock user");
+    return Parse<UserRecord>(bytes, "user");
+  }
+
+  absl::StatusOr<AccessKeyRecord> LockAccessKey(rocksdb::Transaction& txn,
+                                                absl::string_view id) {
+    std::string bytes;
+    rocksdb::Status s =
+        txn.GetForUpdate(read_options_, access_keys_, ToSlice(id), &bytes);
+    if (s.IsNotFound()) return absl::NotFoundError("access key not found");
+    if (!s.ok()) return Check(s, "lock access key");
+    return Parse<AccessKeyRecord>(bytes, "access key");
+  }
+
+  // Locks the set of enabled admins and counts it.
+  absl::StatusOr<int> LockAndCountAdmins(rocksdb::Transaction& txn) {
+    std::string ignored;
+    rocksdb::Status s = txn.GetForUpdate(read_options_, admins_,
+                                         ToSlice(kAdminsLockKey), &ignored);
+    if (!s.ok() && !s.IsNotFound()) return Check(s, "lock admins");
+    int count = 0;
+    std::unique_ptr<rocksdb::Iterator> it(
+        txn.GetIterator(read_options_, admins_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key() != ToSlice(kAdminsLockKey)) ++count;
+    }
+    if (!it->status().ok()) return Check(it->status(), "count admins");
+    return count;
+  }
+
+  // The ids after `prefix` in an index family, as the transaction sees it.
+  absl::StatusOr<std::vector<std::string>> IndexedIds(
+      rocksdb::Transaction& txn, rocksdb::ColumnFamilyHandle* family,
+      const std::string& prefix) {
+    std::vector<std::string> ids;
+    std::unique_ptr<rocksdb::Iterator> it(
+        txn.GetIterator(read_options_, family));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      ids.push_back(it->key().ToString().substr(prefix.size()));
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan index");
+    return ids;
+  }
+
+  absl::Status DeleteUserSessions(rocksdb::Transaction& txn,
+                                  absl::string_view user_id) {
+    const std::string prefix = UserSessionPrefix(user_id);
+    absl::StatusOr<std::vector<std::string>> hashes =
+        IndexedIds(txn, sessions_, prefix);
+    if (!hashes.ok()) return hashes.status();
+    for (const std::string& hash : *hashes) {
+      rocksdb::Status s = txn.Delete(sessions_, SessionKey(hash));
+      if (s.ok()) s = txn.Delete(sessions_, prefix + hash);
+      if (!s.ok()) return Check(s, "delete sessions");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<AccessKeyRecord>> ReadIndexedKeys(
+      const rocksdb::ReadOptions& options, const std::string& prefix) {
+    std::vector<std::string> ids;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(options, user_access_keys_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      ids.push_back(it->key().ToString().substr(prefix.size()));
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan key index");
+    std::vector<AccessKeyRecord> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) {
+      std::string bytes;
+      rocksdb::Status s = db_->Get(options, access_keys_, id, &bytes);
+      if (!s.ok()) return Check(s, "get indexed access key");
+      absl::StatusOr<AccessKeyRecord> key =
+          Parse<AccessKeyRecord>(bytes, "access key");
+      if (!key.ok()) return key.status();
+      keys.push_back(*std::move(key));
+    }
+    return keys;
   }
 
   std::unique_ptr<rocksdb::TransactionDB> db_;
@@ -274,6 +588,8 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* user_names_;
   rocksdb::ColumnFamilyHandle* access_keys_;
   rocksdb::ColumnFamilyHandle* user_access_keys_;
+  rocksdb::ColumnFamilyHandle* sessions_;
+  rocksdb::ColumnFamilyHandle* admins_;
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
 };
@@ -288,7 +604,8 @@ std::vector<std::string> AllColumnFamilies() {
           kUserAccessKeysColumnFamily,
           kSessionsColumnFamily,
           kVerificationCodesColumnFamily,
-          kAuditColumnFamily};
+          kAuditColumnFamily,
+          kAdminsColumnFamily};
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
@@ -321,7 +638,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
   rocksdb::TransactionDB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::TransactionDB::Open(
       db_options, txn_db_options, options.path, descriptors, &handles, &raw_db);
-  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", options.path));
+  if (!s.ok()) return Check(s, absl::StrCat("open ", options.path));
   std::unique_ptr<rocksdb::TransactionDB> db(raw_db);
 
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families;

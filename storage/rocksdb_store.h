@@ -20,6 +20,8 @@ inline constexpr const char* kSessionsColumnFamily = "sessions";
 inline constexpr const char* kVerificationCodesColumnFamily =
     "verification_codes";
 inline constexpr const char* kAuditColumnFamily = "audit";
+// Index of enabled admins, so "the last admin cannot go" is one locked count.
+inline constexpr const char* kAdminsColumnFamily = "admins";
 
 // Every column family this store creates, "default" included.
 std::vector<std::string> AllColumnFamilies();

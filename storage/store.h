@@ -1,6 +1,7 @@
 #ifndef IDENTITY_STORAGE_STORE_H_
 #define IDENTITY_STORAGE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,25 @@ class Store {
   // True once any user exists: a fresh store has none.
   virtual absl::StatusOr<bool> HasUsers() = 0;
 
+  // Users ordered by name (without regard to case), starting after
+  // `after_user_name` (empty: from the first), at most `limit`.
+  virtual absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view after_user_name, int limit) = 0;
+
+  // Reads the user, applies `mutate` and writes the result, atomically.
+  // `mutate` must not change the user id or name; an error from it aborts
+  // the update and is returned. FailedPrecondition if the change would leave
+  // no enabled admin. With `revoke_sessions`, the user's sessions are
+  // deleted in the same transaction. Returns the user as written.
+  using UserMutation = std::function<absl::Status(UserRecord&)>;
+  virtual absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
+                                                const UserMutation& mutate,
+                                                bool revoke_sessions) = 0;
+
+  // Deletes the user with all their access keys and sessions in one
+  // transaction. FailedPrecondition if they are the last enabled admin.
+  virtual absl::Status DeleteUser(absl::string_view user_id) = 0;
+
   // Adds `key` for key.user_id() atomically with the count of that user's
   // keys: FailedPrecondition if the user already holds `max_keys_per_user`
   // keys (any status), NotFound if the user does not exist, AlreadyExists if
@@ -47,6 +67,35 @@ class Store {
   // The user's keys, oldest first (ties broken by id).
   virtual absl::StatusOr<std::vector<AccessKeyRecord>> ListAccessKeys(
       absl::string_view user_id) = 0;
+
+  // Every user's keys ordered by access key id, starting after
+  // `after_access_key_id` (empty: from the first), at most `limit`. Paging
+  // this way returns each key that exists throughout exactly once, however
+  // many keys are added meanwhile.
+  virtual absl::StatusOr<std::vector<AccessKeyRecord>> ListAllAccessKeys(
+      absl::string_view after_access_key_id, int limit) = 0;
+
+  // Reads the key, applies `mutate` and writes the result, atomically.
+  // `mutate` must not change the key id or owner.
+  using AccessKeyMutation = std::function<absl::Status(AccessKeyRecord&)>;
+  virtual absl::StatusOr<AccessKeyRecord> UpdateAccessKey(
+      absl::string_view access_key_id, const AccessKeyMutation& mutate) = 0;
+
+  // Deletes the key, freeing a slot of its owner's limit. Serialised with
+  // CreateAccessKey on the owner, so a delete and creates racing never
+  // exceed the limit.
+  virtual absl::Status DeleteAccessKey(absl::string_view access_key_id) = 0;
+
+  // Sessions, keyed by the SHA-256 of their token.
+  virtual absl::Status CreateSession(absl::string_view token_hash,
+                                     const SessionRecord& session) = 0;
+  virtual absl::StatusOr<SessionRecord> GetSession(
+      absl::string_view token_hash) = 0;
+  // OK whether or not the session existed.
+  virtual absl::Status DeleteSession(absl::string_view token_hash) = 0;
+  // Deletes sessions that expired at or before `now_micros`; returns how
+  // many.
+  virtual absl::StatusOr<int> PurgeExpiredSessions(int64_t now_micros) = 0;
 };
 
 }  // namespace identity::storage
