@@ -1,6 +1,10 @@
 #include "auth/access_key_manager.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "auth/crypto.h"
 #include "auth/error_reason.h"
@@ -14,6 +18,20 @@ namespace {
 // A fresh 20-character id colliding is a ~2^-100 event; retrying a couple of
 // times keeps even a broken random source from looping forever.
 constexpr int kMaxIdAttempts = 3;
+
+absl::Status ValidateAccessKeyId(absl::string_view id) {
+  if (id.size() != kAccessKeyIdLength ||
+      id.find_first_not_of(std::string(kUpperAlphanumeric)) !=
+          absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "access_key_id: must be 20 characters of A-Z 0-9");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KeyNotFound() {
+  return absl::NotFoundError("access key not found");
+}
 
 }  // namespace
 
@@ -30,6 +48,13 @@ AccessKeyManager::AccessKeyManager(storage::Store& store,
 absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     const Principal& caller, absl::string_view user_name,
     absl::string_view description) {
+  // Re-authentication, as the console asks for it: a stolen session token
+  // alone must not mint long-lived credentials.
+  if (!caller.password_verified) {
+    return absl::UnauthenticatedError(
+        "CreateAccessKey requires the password: send 'authorization: Basic "
+        "base64(user_name:password)'");
+  }
   if (absl::Status s =
           ValidateText("description", description, kMaxDescriptionLength);
       !s.ok()) {
@@ -90,9 +115,118 @@ absl::StatusOr<std::vector<OwnedAccessKey>> AccessKeyManager::ListAccessKeys(
   keys.reserve(records->size());
   for (storage::AccessKeyRecord& record : *records) {
     record.clear_sealed_secret();
-    keys.push_back({std::move(record), owner->user_name()});
+    keys.push_back({std::move(record), owner->user_name(), !owner->disabled()});
   }
   return keys;
+}
+
+absl::StatusOr<AccessKeyPage> AccessKeyManager::ListAllAccessKeys(
+    const Principal& caller, int page_size, absl::string_view page_token) {
+  if (!caller.is_admin) {
+    return absl::PermissionDeniedError(
+        "only an admin may list every user's keys");
+  }
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size: must not be negative");
+  }
+  const int limit =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  std::string after;
+  if (!page_token.empty() &&
+      (!absl::WebSafeBase64Unescape(page_token, &after) ||
+       !ValidateAccessKeyId(after).ok())) {
+    return absl::InvalidArgumentError("page_token: not a token this API gave");
+  }
+  absl::StatusOr<std::vector<storage::AccessKeyRecord>> records =
+      store_.ListAllAccessKeys(after, limit);
+  if (!records.ok()) return records.status();
+  AccessKeyPage page;
+  // A full page may have more behind it; taken before the records move.
+  if (static_cast<int>(records->size()) == limit) {
+    page.next_page_token =
+        absl::WebSafeBase64Escape(records->back().access_key_id());
+  }
+  std::map<std::string, storage::UserRecord> owners;
+  for (storage::AccessKeyRecord& record : *records) {
+    record.clear_sealed_secret();
+    auto owner = owners.find(record.user_id());
+    if (owner == owners.end()) {
+      absl::StatusOr<storage::UserRecord> user =
+          store_.GetUserById(record.user_id());
+      if (!user.ok()) continue;  // owner deleted meanwhile: so is the key
+      owner = owners.emplace(record.user_id(), *std::move(user)).first;
+    }
+    page.keys.push_back({std::move(record), owner->second.user_name(),
+                         !owner->second.disabled()});
+  }
+  return page;
+}
+
+absl::StatusOr<storage::AccessKeyRecord> AccessKeyManager::KeyForCaller(
+    const Principal& caller, absl::string_view access_key_id) {
+  if (absl::Status s = ValidateAccessKeyId(access_key_id); !s.ok()) return s;
+  absl::StatusOr<storage::AccessKeyRecord> key =
+      store_.GetAccessKey(access_key_id);
+  if (absl::IsNotFound(key.status())) return KeyNotFound();
+  if (!key.ok()) return key.status();
+  if (!caller.is_admin && key->user_id() != caller.user_id) {
+    return KeyNotFound();
+  }
+  return key;
+}
+
+absl::StatusOr<OwnedAccessKey> AccessKeyManager::WithOwner(
+    storage::AccessKeyRecord record) {
+  record.clear_sealed_secret();
+  absl::StatusOr<storage::UserRecord> owner =
+      store_.GetUserById(record.user_id());
+  if (absl::IsNotFound(owner.status())) return KeyNotFound();
+  if (!owner.ok()) return owner.status();
+  return OwnedAccessKey{std::move(record), owner->user_name(),
+                        !owner->disabled()};
+}
+
+absl::StatusOr<OwnedAccessKey> AccessKeyManager::UpdateAccessKey(
+    const Principal& caller, absl::string_view access_key_id,
+    std::optional<storage::AccessKeyRecord::Status> status,
+    std::optional<std::string> description) {
+  if (!status.has_value() && !description.has_value()) {
+    return absl::InvalidArgumentError(
+        "nothing to update: set status and/or description");
+  }
+  if (status.has_value() && *status != storage::AccessKeyRecord::ACTIVE &&
+      *status != storage::AccessKeyRecord::INACTIVE) {
+    return absl::InvalidArgumentError("status: must be ACTIVE or INACTIVE");
+  }
+  if (description.has_value()) {
+    if (absl::Status s =
+            ValidateText("description", *description, kMaxDescriptionLength);
+        !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<storage::AccessKeyRecord> key =
+      KeyForCaller(caller, access_key_id);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<storage::AccessKeyRecord> updated = store_.UpdateAccessKey(
+      access_key_id, [&](storage::AccessKeyRecord& record) {
+        if (status.has_value()) record.set_status(*status);
+        if (description.has_value()) record.set_description(*description);
+        return absl::OkStatus();
+      });
+  if (absl::IsNotFound(updated.status())) return KeyNotFound();
+  if (!updated.ok()) return updated.status();
+  return WithOwner(*std::move(updated));
+}
+
+absl::Status AccessKeyManager::DeleteAccessKey(
+    const Principal& caller, absl::string_view access_key_id) {
+  absl::StatusOr<storage::AccessKeyRecord> key =
+      KeyForCaller(caller, access_key_id);
+  if (!key.ok()) return key.status();
+  absl::Status status = store_.DeleteAccessKey(access_key_id);
+  if (absl::IsNotFound(status)) return KeyNotFound();
+  return status;
 }
 
 }  // namespace identity::auth

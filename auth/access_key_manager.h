@@ -1,6 +1,7 @@
 #ifndef IDENTITY_AUTH_ACCESS_KEY_MANAGER_H_
 #define IDENTITY_AUTH_ACCESS_KEY_MANAGER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,18 @@ inline constexpr int kDefaultMaxKeysPerUser = 2;
 struct OwnedAccessKey {
   storage::AccessKeyRecord record;
   std::string user_name;
+  // A disabled owner's keys cannot be used, whatever their status.
+  bool owner_enabled = true;
 };
+
+struct AccessKeyPage {
+  std::vector<OwnedAccessKey> keys;
+  // Empty on the last page.
+  std::string next_page_token;
+};
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
 
 struct CreatedAccessKey {
   OwnedAccessKey key;
@@ -49,7 +61,30 @@ class AccessKeyManager {
   absl::StatusOr<std::vector<OwnedAccessKey>> ListAccessKeys(
       const Principal& caller, absl::string_view user_name);
 
+  // Every user's keys by access key id, a page at a time; admins only.
+  // `page_size` 0 means kDefaultPageSize; more than kMaxPageSize is capped.
+  absl::StatusOr<AccessKeyPage> ListAllAccessKeys(const Principal& caller,
+                                                  int page_size,
+                                                  absl::string_view page_token);
+
+  // Sets the status and/or the description, whichever is given. Users act
+  // on their own keys, admins on anyone's; another user's key is NotFound,
+  // as a missing one is, so key ids cannot be probed.
+  absl::StatusOr<OwnedAccessKey> UpdateAccessKey(
+      const Principal& caller, absl::string_view access_key_id,
+      std::optional<storage::AccessKeyRecord::Status> status,
+      std::optional<std::string> description);
+
+  // Deletes the key, freeing a slot. Same permissions as UpdateAccessKey.
+  absl::Status DeleteAccessKey(const Principal& caller,
+                               absl::string_view access_key_id);
+
  private:
+  // The key, if it exists and the caller may act on it; NotFound otherwise.
+  absl::StatusOr<storage::AccessKeyRecord> KeyForCaller(
+      const Principal& caller, absl::string_view access_key_id);
+  absl::StatusOr<OwnedAccessKey> WithOwner(storage::AccessKeyRecord record);
+
   storage::Store& store_;
   const SecretSealer& sealer_;
   const Clock& clock_;

@@ -13,14 +13,15 @@ absl::Status InvalidCredentials() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::New(
-    storage::Store& store, const PasswordHasher& hasher) {
+    storage::Store& store, const PasswordHasher& hasher,
+    SessionManager& sessions) {
   absl::StatusOr<std::string> dummy_password = crypto::RandomBytes(32);
   if (!dummy_password.ok()) return dummy_password.status();
   absl::StatusOr<std::string> dummy_hash = hasher.Hash(*dummy_password);
   crypto::Cleanse(*dummy_password);
   if (!dummy_hash.ok()) return dummy_hash.status();
   return std::unique_ptr<Authenticator>(
-      new Authenticator(store, hasher, *std::move(dummy_hash)));
+      new Authenticator(store, hasher, sessions, *std::move(dummy_hash)));
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
@@ -29,11 +30,49 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     return CheckPassword(*credentials.password);
   }
   if (credentials.bearer_token.has_value()) {
-    return absl::UnauthenticatedError("session tokens are not supported yet");
+    return CheckSession(*credentials.bearer_token);
   }
   return absl::UnauthenticatedError(
       "missing credentials: send 'authorization: Basic "
-      "base64(user_name:password)'");
+      "base64(user_name:password)' or 'authorization: Bearer <token>'");
+}
+
+absl::StatusOr<Principal> Authenticator::CheckSession(
+    absl::string_view token) const {
+  absl::StatusOr<SessionManager::Resolved> session = sessions_.Resolve(token);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<storage::UserRecord> user =
+      store_.GetUserById(session->user_id);
+  if (absl::IsNotFound(user.status()) || (user.ok() && user->disabled())) {
+    return absl::UnauthenticatedError("session is invalid or expired");
+  }
+  if (!user.ok()) return user.status();
+  return Principal{user->user_id(), user->user_name(),
+                   user->role() == storage::UserRecord::ADMIN,
+                   /*password_verified=*/false, session->token_hash};
+}
+
+void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
+                                     absl::string_view password) const {
+  if (!hasher_.NeedsRehash(user.password_hash())) return;
+  absl::StatusOr<std::string> fresh = hasher_.Hash(password);
+  if (!fresh.ok()) return;
+  const std::string old_hash = user.password_hash();
+  // Only if the hash is still the one just verified: a password set
+  // meanwhile must not be overwritten. Failure is harmless: next login.
+  store_
+      .UpdateUser(
+          user.user_id(),
+          [&](storage::UserRecord& record) {
+            if (record.password_hash() != old_hash) {
+              return absl::AbortedError("password changed meanwhile");
+            }
+            record.set_password_hash(*fresh);
+            return absl::OkStatus();
+          },
+          /*revoke_sessions=*/false)
+      .status()
+      .IgnoreError();
 }
 
 absl::StatusOr<Principal> Authenticator::CheckPassword(
@@ -55,8 +94,10 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
     return absl::InternalError("stored password hash is unreadable");
   }
   if (!user.ok() || !*matches || user->disabled()) return InvalidCredentials();
+  RehashIfOutdated(*user, password.password);
   return Principal{user->user_id(), user->user_name(),
-                   user->role() == storage::UserRecord::ADMIN};
+                   user->role() == storage::UserRecord::ADMIN,
+                   /*password_verified=*/true, /*session_token_hash=*/""};
 }
 
 }  // namespace identity::auth

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "auth/password_hasher.h"
 #include "auth/principal.h"
+#include "auth/session_manager.h"
 #include "storage/store.h"
 
 namespace identity::auth {
@@ -15,27 +16,36 @@ namespace identity::auth {
 // Every failure is Unauthenticated with one message, so a caller cannot tell
 // an unknown user from a wrong password or a disabled account, and an unknown
 // user still costs one Argon2 verification, so timing does not tell either.
-// Runs Argon2: call it from the worker pool. Thread-safe.
+// A password check runs Argon2: call it from the worker pool. Thread-safe.
 class Authenticator {
  public:
   // Hashes a random dummy password up front (one Argon2 computation).
   static absl::StatusOr<std::unique_ptr<Authenticator>> New(
-      storage::Store& store, const PasswordHasher& hasher);
+      storage::Store& store, const PasswordHasher& hasher,
+      SessionManager& sessions);
 
-  // Checks `credentials` by password (Basic). Session tokens arrive with the
-  // session issue; until then a Bearer credential is Unauthenticated.
+  // Checks the password (Basic) if one was presented, else the session
+  // token (Bearer). A disabled user's credentials all fail.
   absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const;
 
  private:
   Authenticator(storage::Store& store, const PasswordHasher& hasher,
-                std::string dummy_hash)
-      : store_(store), hasher_(hasher), dummy_hash_(std::move(dummy_hash)) {}
+                SessionManager& sessions, std::string dummy_hash)
+      : store_(store),
+        hasher_(hasher),
+        sessions_(sessions),
+        dummy_hash_(std::move(dummy_hash)) {}
 
   absl::StatusOr<Principal> CheckPassword(
       const Credentials::Password& password) const;
+  absl::StatusOr<Principal> CheckSession(absl::string_view token) const;
+  // Stores a fresh hash when the stored one used weaker parameters.
+  void RehashIfOutdated(const storage::UserRecord& user,
+                        absl::string_view password) const;
 
   storage::Store& store_;
   const PasswordHasher& hasher_;
+  SessionManager& sessions_;
   // Verified against when the user does not exist, to cost the same time.
   const std::string dummy_hash_;
 };

@@ -11,6 +11,12 @@ struct Principal {
   std::string user_id;
   std::string user_name;
   bool is_admin = false;
+  // True when this call presented the password (Basic), not a session:
+  // minting access keys and changing one's own password demand it.
+  bool password_verified = false;
+  // SHA-256 of the session token this call presented (Bearer); empty for
+  // Basic. Enough to end the session, useless to start one.
+  std::string session_token_hash;
 };
 
 // What a caller presented, parsed from gRPC metadata by the service layer.

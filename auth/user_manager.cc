@@ -1,9 +1,22 @@
 #include "auth/user_manager.h"
 
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "auth/access_key_manager.h"
 #include "auth/key_generator.h"
 #include "auth/target_user.h"
 
 namespace identity::auth {
+namespace {
+
+absl::Status AdminOnly(absl::string_view what) {
+  return absl::PermissionDeniedError(absl::StrCat("only an admin may ", what));
+}
+
+}  // namespace
 
 UserManager::UserManager(storage::Store& store, const PasswordHasher& hasher,
                          const Clock& clock, RandomSource& random,
@@ -25,6 +38,134 @@ absl::StatusOr<storage::UserRecord> UserManager::CreateUser(
 absl::StatusOr<storage::UserRecord> UserManager::GetUser(
     const Principal& caller, absl::string_view user_name) {
   return ResolveTargetUser(store_, caller, "user_name", user_name);
+}
+
+absl::StatusOr<UserPage> UserManager::ListUsers(const Principal& caller,
+                                                int page_size,
+                                                absl::string_view page_token) {
+  if (!caller.is_admin) return AdminOnly("list users");
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size: must not be negative");
+  }
+  const int limit =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  std::string after;
+  if (!page_token.empty() &&
+      (!absl::WebSafeBase64Unescape(page_token, &after) ||
+       !ValidateUserName("page_token", after).ok())) {
+    return absl::InvalidArgumentError("page_token: not a token this API gave");
+  }
+  absl::StatusOr<std::vector<storage::UserRecord>> users =
+      store_.ListUsers(after, limit);
+  if (!users.ok()) return users.status();
+  UserPage page;
+  if (static_cast<int>(users->size()) == limit) {
+    page.next_page_token = absl::WebSafeBase64Escape(users->back().user_name());
+  }
+  page.users = *std::move(users);
+  return page;
+}
+
+absl::StatusOr<storage::UserRecord> UserManager::UpdateUser(
+    const Principal& caller, absl::string_view user_name,
+    const UserUpdate& update) {
+  if (!caller.is_admin) return AdminOnly("update users");
+  if (absl::Status s = ValidateUserName("user_name", user_name); !s.ok()) {
+    return s;
+  }
+  if (update.display_name.has_value()) {
+    if (absl::Status s = ValidateText("display_name", *update.display_name,
+                                      kMaxDisplayNameLength);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (update.email.has_value()) {
+    if (absl::Status s = ValidateEmail("email", *update.email); !s.ok()) {
+      return s;
+    }
+  }
+  if (update.mobile.has_value()) {
+    if (absl::Status s = ValidateMobile("mobile", *update.mobile); !s.ok()) {
+      return s;
+    }
+  }
+  if (update.role.has_value() && *update.role != storage::UserRecord::USER &&
+      *update.role != storage::UserRecord::ADMIN) {
+    return absl::InvalidArgumentError("role: must be USER or ADMIN");
+  }
+  absl::StatusOr<storage::UserRecord> user = store_.GetUserByName(user_name);
+  if (absl::IsNotFound(user.status())) {
+    return absl::NotFoundError("user not found");
+  }
+  if (!user.ok()) return user.status();
+  const bool disabling = update.enabled.has_value() && !*update.enabled;
+  absl::StatusOr<storage::UserRecord> updated = store_.UpdateUser(
+      user->user_id(),
+      [&](storage::UserRecord& record) {
+        if (update.display_name) record.set_display_name(*update.display_name);
+        if (update.email) record.set_email(*update.email);
+        if (update.mobile) record.set_mobile(*update.mobile);
+        if (update.enabled) record.set_disabled(!*update.enabled);
+        if (update.role) record.set_role(*update.role);
+        record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
+        return absl::OkStatus();
+      },
+      /*revoke_sessions=*/disabling);
+  if (absl::IsNotFound(updated.status())) {
+    return absl::NotFoundError("user not found");
+  }
+  return updated;
+}
+
+absl::Status UserManager::DeleteUser(const Principal& caller,
+                                     absl::string_view user_name) {
+  if (!caller.is_admin) return AdminOnly("delete users");
+  if (absl::Status s = ValidateUserName("user_name", user_name); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<storage::UserRecord> user = store_.GetUserByName(user_name);
+  if (absl::IsNotFound(user.status())) {
+    return absl::NotFoundError("user not found");
+  }
+  if (!user.ok()) return user.status();
+  absl::Status status = store_.DeleteUser(user->user_id());
+  if (absl::IsNotFound(status)) return absl::NotFoundError("user not found");
+  return status;
+}
+
+absl::Status UserManager::SetPassword(const Principal& caller,
+                                      absl::string_view user_name,
+                                      absl::string_view new_password) {
+  const bool self =
+      user_name.empty() || absl::EqualsIgnoreCase(user_name, caller.user_name);
+  if (self && !caller.password_verified) {
+    return absl::UnauthenticatedError(
+        "changing your own password requires the current one: send "
+        "'authorization: Basic base64(user_name:password)'");
+  }
+  absl::StatusOr<storage::UserRecord> user =
+      ResolveTargetUser(store_, caller, "user_name", user_name);
+  if (!user.ok()) return user.status();
+  if (absl::Status s = ValidatePassword("new_password", new_password,
+                                        user->user_name(), policy_);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> hash = hasher_.Hash(new_password);
+  if (!hash.ok()) return hash.status();
+  absl::StatusOr<storage::UserRecord> updated = store_.UpdateUser(
+      user->user_id(),
+      [&](storage::UserRecord& record) {
+        record.set_password_hash(*hash);
+        record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
+        return absl::OkStatus();
+      },
+      /*revoke_sessions=*/true);
+  if (absl::IsNotFound(updated.status())) {
+    return absl::NotFoundError("user not found");
+  }
+  return updated.status();
 }
 
 absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,

@@ -1,7 +1,9 @@
 #ifndef IDENTITY_AUTH_USER_MANAGER_H_
 #define IDENTITY_AUTH_USER_MANAGER_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -24,7 +26,22 @@ struct NewUser {
   std::string mobile;
 };
 
-// The user rules: admins manage users; anyone may read their own record.
+// The changes UpdateUser may make; unset fields stay as they are.
+struct UserUpdate {
+  std::optional<std::string> display_name;
+  std::optional<std::string> email;   // "" unbinds
+  std::optional<std::string> mobile;  // "" unbinds
+  std::optional<bool> enabled;
+  std::optional<storage::UserRecord::Role> role;
+};
+
+struct UserPage {
+  std::vector<storage::UserRecord> users;
+  std::string next_page_token;  // empty on the last page
+};
+
+// The user rules: admins manage users; anyone may read their own record and
+// change their own password (with the current one).
 // Thread-safe; CreateUser runs Argon2, so call it from the worker pool.
 class UserManager {
  public:
@@ -37,6 +54,26 @@ class UserManager {
   // `user_name` empty means the caller.
   absl::StatusOr<storage::UserRecord> GetUser(const Principal& caller,
                                               absl::string_view user_name);
+
+  // Admins only; by user name, a page at a time.
+  absl::StatusOr<UserPage> ListUsers(const Principal& caller, int page_size,
+                                     absl::string_view page_token);
+
+  // Admins only. Disabling a user also ends their sessions. The last
+  // enabled admin cannot be demoted or disabled (FailedPrecondition).
+  absl::StatusOr<storage::UserRecord> UpdateUser(const Principal& caller,
+                                                 absl::string_view user_name,
+                                                 const UserUpdate& update);
+
+  // Admins only; takes the user's keys and sessions with them. The last
+  // enabled admin cannot be deleted.
+  absl::Status DeleteUser(const Principal& caller, absl::string_view user_name);
+
+  // An admin resetting another user's password, or a user changing their
+  // own, which needs the current password on this call (not a session).
+  // Either ends every session of the user.
+  absl::Status SetPassword(const Principal& caller, absl::string_view user_name,
+                           absl::string_view new_password);
 
   // Creates the first admin, `user_name` with `password`, if the store holds
   // no user yet. True if it did; false if users already existed.

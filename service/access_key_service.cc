@@ -1,5 +1,8 @@
 #include "service/access_key_service.h"
 
+#include <optional>
+#include <string>
+
 #include "auth/crypto.h"
 #include "service/proto_mapping.h"
 
@@ -11,21 +14,11 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::CreateAccessKey(
   return runner_
       .RunUnary<v1::CreateAccessKeyRequest, v1::CreateAccessKeyResponse>(
           context, "CreateAccessKey", request, response,
-          [this](const auth::Credentials& credentials,
+          [this](const auth::Principal& caller,
                  const v1::CreateAccessKeyRequest& request,
                  v1::CreateAccessKeyResponse& response) {
-            // Creating a key re-checks the password, as the console does: a
-            // stolen session token alone must not mint long-lived credentials.
-            if (!credentials.password.has_value()) {
-              return absl::UnauthenticatedError(
-                  "CreateAccessKey requires the password: send 'authorization: "
-                  "Basic base64(user_name:password)'");
-            }
-            absl::StatusOr<auth::Principal> caller =
-                authenticator_.Authenticate(credentials);
-            if (!caller.ok()) return caller.status();
             absl::StatusOr<auth::CreatedAccessKey> created =
-                keys_.CreateAccessKey(*caller, request.user_name(),
+                keys_.CreateAccessKey(caller, request.user_name(),
                                       request.description());
             if (!created.ok()) return created.status();
             ToApi(created->key, response.mutable_access_key());
@@ -41,19 +34,66 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::ListAccessKeys(
   return runner_
       .RunUnary<v1::ListAccessKeysRequest, v1::ListAccessKeysResponse>(
           context, "ListAccessKeys", request, response,
-          [this](const auth::Credentials& credentials,
+          [this](const auth::Principal& caller,
                  const v1::ListAccessKeysRequest& request,
                  v1::ListAccessKeysResponse& response) {
-            absl::StatusOr<auth::Principal> caller =
-                authenticator_.Authenticate(credentials);
-            if (!caller.ok()) return caller.status();
+            if (request.all_users()) {
+              if (!request.user_name().empty()) {
+                return absl::InvalidArgumentError(
+                    "user_name: must be empty with all_users");
+              }
+              absl::StatusOr<auth::AccessKeyPage> page =
+                  keys_.ListAllAccessKeys(caller, request.page_size(),
+                                          request.page_token());
+              if (!page.ok()) return page.status();
+              for (const auth::OwnedAccessKey& key : page->keys) {
+                ToApi(key, response.add_access_keys());
+              }
+              response.set_next_page_token(page->next_page_token);
+              return absl::OkStatus();
+            }
             absl::StatusOr<std::vector<auth::OwnedAccessKey>> keys =
-                keys_.ListAccessKeys(*caller, request.user_name());
+                keys_.ListAccessKeys(caller, request.user_name());
             if (!keys.ok()) return keys.status();
             for (const auth::OwnedAccessKey& key : *keys) {
               ToApi(key, response.add_access_keys());
             }
             return absl::OkStatus();
+          });
+}
+
+grpc::ServerUnaryReactor* AccessKeyServiceImpl::UpdateAccessKey(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_
+      .RunUnary<v1::UpdateAccessKeyRequest, v1::UpdateAccessKeyResponse>(
+          context, "UpdateAccessKey", request, response,
+          [this](const auth::Principal& caller,
+                 const v1::UpdateAccessKeyRequest& request,
+                 v1::UpdateAccessKeyResponse& response) {
+            std::optional<storage::AccessKeyRecord::Status> status;
+            if (request.has_status()) status = FromApi(request.status());
+            std::optional<std::string> description;
+            if (request.has_description()) description = request.description();
+            absl::StatusOr<auth::OwnedAccessKey> updated =
+                keys_.UpdateAccessKey(caller, request.access_key_id(), status,
+                                      description);
+            if (!updated.ok()) return updated.status();
+            ToApi(*updated, response.mutable_access_key());
+            return absl::OkStatus();
+          });
+}
+
+grpc::ServerUnaryReactor* AccessKeyServiceImpl::DeleteAccessKey(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_
+      .RunUnary<v1::DeleteAccessKeyRequest, v1::DeleteAccessKeyResponse>(
+          context, "DeleteAccessKey", request, response,
+          [this](const auth::Principal& caller,
+                 const v1::DeleteAccessKeyRequest& request,
+                 v1::DeleteAccessKeyResponse&) {
+            return keys_.DeleteAccessKey(caller, request.access_key_id());
           });
 }
 

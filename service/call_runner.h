@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "auth/authenticator.h"
 #include "auth/principal.h"
 #include "service/logger.h"
 #include "service/message_codec.h"
@@ -19,18 +20,21 @@
 namespace identity::service {
 
 // Serves unary calls the way every handler here must: decode the request
-// and parse the caller's credentials on the reaction thread (cheap), run the
-// handler's work on the worker pool (Argon2 and synced writes are slow),
-// finish the reactor with the mapped status, and write one access-log line.
+// and parse the caller's credentials on the reaction thread (cheap);
+// authenticate the caller and run the handler on the worker pool (Argon2 and
+// synced writes are slow); finish the reactor with the mapped status; write
+// one access-log line.
 // A full pool answers RESOURCE_EXHAUSTED at once; a call already cancelled
 // or past its deadline when its turn comes is not worked on. Thread-safe.
 class CallRunner {
  public:
   template <typename Request, typename Response>
-  using Handler = std::function<absl::Status(const auth::Credentials&,
+  using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
 
-  CallRunner(WorkerPool& pool, Logger& logger) : pool_(pool), logger_(logger) {}
+  CallRunner(WorkerPool& pool, const auth::Authenticator& authenticator,
+             Logger& logger)
+      : pool_(pool), authenticator_(authenticator), logger_(logger) {}
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal).
@@ -43,10 +47,13 @@ class CallRunner {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
     return Run(context, method, std::move(decoded),
-               [request, raw_response, handler = std::move(handler)](
+               [this, request, raw_response, handler = std::move(handler)](
                    const auth::Credentials& credentials) {
+                 absl::StatusOr<auth::Principal> caller =
+                     authenticator_.Authenticate(credentials);
+                 if (!caller.ok()) return caller.status();
                  Response response;
-                 absl::Status status = handler(credentials, *request, response);
+                 absl::Status status = handler(*caller, *request, response);
                  if (status.ok()) EncodeResponse(response, *raw_response);
                  return status;
                });
@@ -65,6 +72,7 @@ class CallRunner {
                                 Work work);
 
   WorkerPool& pool_;
+  const auth::Authenticator& authenticator_;
   Logger& logger_;
   std::atomic<uint64_t> calls_accepted_{0};
 };

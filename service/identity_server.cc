@@ -12,7 +12,6 @@
 #include "auth/crypto.h"
 #include "auth/key_encryption_key.h"
 #include "auth/key_generator.h"
-#include "identity/v1/session_service.grpc.pb.h"
 #include "storage/rocksdb_store.h"
 
 namespace identity::service {
@@ -31,6 +30,15 @@ absl::Status CheckConfig(const ServerConfig& config) {
   }
   if (config.max_keys_per_user < 1) {
     return absl::InvalidArgumentError("--max_keys_per_user must be at least 1");
+  }
+  if (config.session_ttl <= absl::ZeroDuration() ||
+      config.session_purge_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--session_ttl must be positive");
+  }
+  if (config.password_policy.min_length < 1 ||
+      config.password_policy.min_length > config.password_policy.max_length) {
+    return absl::InvalidArgumentError(
+        "--min_password_length must be between 1 and 256");
   }
   if (config.worker_threads < 0 || config.max_queued_calls < 1) {
     return absl::InvalidArgumentError(
@@ -115,16 +123,19 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   if (!sealer.ok()) return sealer.status();
   sealer_ = *std::move(sealer);
 
+  const auth::Clock& clock =
+      config.clock != nullptr ? *config.clock : real_clock_;
   hasher_ = std::make_unique<auth::PasswordHasher>(config.argon2);
+  sessions_ = std::make_unique<auth::SessionManager>(
+      *store_, clock, auth::SystemRandom(), config.session_ttl);
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
-      auth::Authenticator::New(*store_, *hasher_);
+      auth::Authenticator::New(*store_, *hasher_, *sessions_);
   if (!authenticator.ok()) return authenticator.status();
   authenticator_ = *std::move(authenticator);
   access_keys_ = std::make_unique<auth::AccessKeyManager>(
-      *store_, *sealer_, clock_, auth::SystemRandom(),
-      config.max_keys_per_user);
+      *store_, *sealer_, clock, auth::SystemRandom(), config.max_keys_per_user);
   users_ = std::make_unique<auth::UserManager>(
-      *store_, *hasher_, clock_, auth::SystemRandom(), config.password_policy);
+      *store_, *hasher_, clock, auth::SystemRandom(), config.password_policy);
 
   std::string password = config.bootstrap_password;
   const bool generate = password.empty();
@@ -154,12 +165,14 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
           ? config.worker_threads
           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   pool_ = std::make_unique<WorkerPool>(threads, config.max_queued_calls);
-  runner_ = std::make_unique<CallRunner>(*pool_, logger);
-  access_key_service_ = std::make_unique<AccessKeyServiceImpl>(
-      *runner_, *authenticator_, *access_keys_);
-  user_service_ =
-      std::make_unique<UserServiceImpl>(*runner_, *authenticator_, *users_);
-  session_service_ = std::make_unique<v1::SessionService::CallbackService>();
+  runner_ = std::make_unique<CallRunner>(*pool_, *authenticator_, logger);
+  access_key_service_ =
+      std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
+  user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_);
+  session_service_ = std::make_unique<SessionServiceImpl>(*runner_, *sessions_);
+  purge_thread_ = std::thread([this, &logger, config] {
+    PurgeSessionsUntilStopped(config.session_purge_interval, logger);
+  });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -188,6 +201,19 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   return absl::OkStatus();
 }
 
+void IdentityServer::PurgeSessionsUntilStopped(absl::Duration interval,
+                                               Logger& logger) {
+  do {
+    absl::StatusOr<int> purged = sessions_->PurgeExpired();
+    if (!purged.ok()) {
+      logger.Warning("session_purge_failed",
+                     {{"error", std::string(purged.status().message())}});
+    } else if (*purged > 0) {
+      logger.Info("sessions_purged", {{"count", absl::StrCat(*purged)}});
+    }
+  } while (!stop_purging_.WaitForNotificationWithTimeout(interval));
+}
+
 std::optional<std::string> IdentityServer::TakeGeneratedAdminPassword() {
   std::optional<std::string> password = std::move(generated_admin_password_);
   generated_admin_password_.reset();
@@ -205,6 +231,10 @@ void IdentityServer::Shutdown(absl::Duration grace) {
   }
   pool_.reset();  // runs what was queued, joins the workers
   server_.reset();
+  if (purge_thread_.joinable()) {
+    stop_purging_.Notify();
+    purge_thread_.join();
+  }
   store_.reset();  // closes RocksDB cleanly
 }
 

@@ -6,18 +6,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "auth/access_key_manager.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
 #include "auth/password_hasher.h"
 #include "auth/secret_sealer.h"
+#include "auth/session_manager.h"
 #include "auth/user_manager.h"
 #include "service/access_key_service.h"
 #include "service/call_runner.h"
 #include "service/logger.h"
+#include "service/session_service.h"
 #include "service/user_service.h"
 #include "service/worker_pool.h"
 #include "storage/store.h"
@@ -45,8 +49,14 @@ struct ServerConfig {
   int max_receive_message_bytes = 64 * 1024;
   auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
   auth::PasswordPolicy password_policy;
+  absl::Duration session_ttl = auth::kDefaultSessionTtl;
+  // How often expired sessions are deleted (they are refused as soon as
+  // they expire; this only reclaims their space).
+  absl::Duration session_purge_interval = absl::Minutes(10);
   // Off only for benchmarks that measure something other than fsync.
   bool sync_writes = true;
+  // The time source; null means the wall clock. Tests inject a fake one.
+  const auth::Clock* clock = nullptr;
 };
 
 // identityd: the store, the auth layer and the gRPC services, with health
@@ -78,11 +88,13 @@ class IdentityServer {
   IdentityServer() = default;
 
   absl::Status Init(const ServerConfig& config, Logger& logger);
+  void PurgeSessionsUntilStopped(absl::Duration interval, Logger& logger);
 
-  auth::RealClock clock_;
+  auth::RealClock real_clock_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<auth::PasswordHasher> hasher_;
   std::unique_ptr<auth::SecretSealer> sealer_;
+  std::unique_ptr<auth::SessionManager> sessions_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;
@@ -90,8 +102,10 @@ class IdentityServer {
   std::unique_ptr<CallRunner> runner_;
   std::unique_ptr<AccessKeyServiceImpl> access_key_service_;
   std::unique_ptr<UserServiceImpl> user_service_;
-  std::unique_ptr<grpc::Service> session_service_;
+  std::unique_ptr<SessionServiceImpl> session_service_;
   std::unique_ptr<grpc::Server> server_;
+  absl::Notification stop_purging_;
+  std::thread purge_thread_;
   std::optional<std::string> generated_admin_password_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -35,6 +35,10 @@ ABSL_FLAG(int, worker_threads, 0,
 ABSL_FLAG(int, max_queued_calls, 256,
           "Calls that may wait for a worker before new ones get "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(1),
+          "How long a session token from Login stays valid.");
+ABSL_FLAG(int, min_password_length, 8,
+          "Shortest password accepted (NIST SP 800-63B: at least 8).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -67,6 +71,8 @@ int Run(Logger& logger) {
   config.max_keys_per_user = absl::GetFlag(FLAGS_max_keys_per_user);
   config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   config.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  config.session_ttl = absl::GetFlag(FLAGS_session_ttl);
+  config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {

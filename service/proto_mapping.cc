@@ -21,6 +21,8 @@ void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out) {
                       ? v1::AccessKey::INACTIVE
                       : v1::AccessKey::ACTIVE);
   out->set_description(record.description());
+  out->set_usable(key.owner_enabled &&
+                  record.status() == storage::AccessKeyRecord::ACTIVE);
   SetTimestamp(record.create_time_micros(), out->mutable_create_time());
   if (record.last_used_time_micros() != 0) {
     SetTimestamp(record.last_used_time_micros(), out->mutable_last_used_time());
@@ -37,6 +39,17 @@ void ToApi(const storage::UserRecord& user, v1::User* out) {
   out->set_mobile(user.mobile());
   out->set_enabled(!user.disabled());
   SetTimestamp(user.create_time_micros(), out->mutable_create_time());
+}
+
+storage::AccessKeyRecord::Status FromApi(v1::AccessKey::Status status) {
+  switch (status) {
+    case v1::AccessKey::ACTIVE:
+      return storage::AccessKeyRecord::ACTIVE;
+    case v1::AccessKey::INACTIVE:
+      return storage::AccessKeyRecord::INACTIVE;
+    default:  // unspecified, or a value this server does not know
+      return storage::AccessKeyRecord::STATUS_UNSPECIFIED;
+  }
 }
 
 storage::UserRecord::Role FromApi(v1::User::Role role) {

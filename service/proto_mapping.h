@@ -13,7 +13,9 @@ namespace identity::service {
 void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out);
 void ToApi(const storage::UserRecord& user, v1::User* out);
 
+// Unknown values map to *_UNSPECIFIED, which the auth layer refuses.
 storage::UserRecord::Role FromApi(v1::User::Role role);
+storage::AccessKeyRecord::Status FromApi(v1::AccessKey::Status status);
 
 }  // namespace identity::service
 

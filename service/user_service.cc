@@ -11,12 +11,9 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
     grpc::ByteBuffer* response) {
   return runner_.RunUnary<v1::CreateUserRequest, v1::CreateUserResponse>(
       context, "CreateUser", request, response,
-      [this](const auth::Credentials& credentials,
+      [this](const auth::Principal& caller,
              const v1::CreateUserRequest& request,
              v1::CreateUserResponse& response) {
-        absl::StatusOr<auth::Principal> caller =
-            authenticator_.Authenticate(credentials);
-        if (!caller.ok()) return caller.status();
         auth::NewUser user;
         absl::Cleanup wipe_password = [&user] {
           crypto::Cleanse(user.password);
@@ -28,7 +25,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
         user.email = request.email();
         user.mobile = request.mobile();
         absl::StatusOr<storage::UserRecord> created =
-            users_.CreateUser(*caller, user);
+            users_.CreateUser(caller, user);
         if (!created.ok()) return created.status();
         ToApi(*created, response.mutable_user());
         return absl::OkStatus();
@@ -40,16 +37,83 @@ grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
     grpc::ByteBuffer* response) {
   return runner_.RunUnary<v1::GetUserRequest, v1::GetUserResponse>(
       context, "GetUser", request, response,
-      [this](const auth::Credentials& credentials,
-             const v1::GetUserRequest& request, v1::GetUserResponse& response) {
-        absl::StatusOr<auth::Principal> caller =
-            authenticator_.Authenticate(credentials);
-        if (!caller.ok()) return caller.status();
+      [this](const auth::Principal& caller, const v1::GetUserRequest& request,
+             v1::GetUserResponse& response) {
         absl::StatusOr<storage::UserRecord> user =
-            users_.GetUser(*caller, request.user_name());
+            users_.GetUser(caller, request.user_name());
         if (!user.ok()) return user.status();
         ToApi(*user, response.mutable_user());
         return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::ListUsersRequest, v1::ListUsersResponse>(
+      context, "ListUsers", request, response,
+      [this](const auth::Principal& caller, const v1::ListUsersRequest& request,
+             v1::ListUsersResponse& response) {
+        absl::StatusOr<auth::UserPage> page =
+            users_.ListUsers(caller, request.page_size(), request.page_token());
+        if (!page.ok()) return page.status();
+        for (const storage::UserRecord& user : page->users) {
+          ToApi(user, response.add_users());
+        }
+        response.set_next_page_token(page->next_page_token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::UpdateUserRequest, v1::UpdateUserResponse>(
+      context, "UpdateUser", request, response,
+      [this](const auth::Principal& caller,
+             const v1::UpdateUserRequest& request,
+             v1::UpdateUserResponse& response) {
+        auth::UserUpdate update;
+        if (request.has_display_name()) {
+          update.display_name = request.display_name();
+        }
+        if (request.has_email()) update.email = request.email();
+        if (request.has_mobile()) update.mobile = request.mobile();
+        if (request.has_enabled()) update.enabled = request.enabled();
+        if (request.has_role()) {
+          // Setting the role to UNSPECIFIED is a mistake, not "USER".
+          update.role = request.role() == v1::User::ROLE_UNSPECIFIED
+                            ? storage::UserRecord::ROLE_UNSPECIFIED
+                            : FromApi(request.role());
+        }
+        absl::StatusOr<storage::UserRecord> updated =
+            users_.UpdateUser(caller, request.user_name(), update);
+        if (!updated.ok()) return updated.status();
+        ToApi(*updated, response.mutable_user());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::DeleteUserRequest, v1::DeleteUserResponse>(
+      context, "DeleteUser", request, response,
+      [this](const auth::Principal& caller,
+             const v1::DeleteUserRequest& request, v1::DeleteUserResponse&) {
+        return users_.DeleteUser(caller, request.user_name());
+      });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::SetPassword(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::SetPasswordRequest, v1::SetPasswordResponse>(
+      context, "SetPassword", request, response,
+      [this](const auth::Principal& caller,
+             const v1::SetPasswordRequest& request, v1::SetPasswordResponse&) {
+        return users_.SetPassword(caller, request.user_name(),
+                                  request.new_password());
       });
 }
 

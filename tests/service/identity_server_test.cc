@@ -207,8 +207,16 @@ TEST_F(IdentityServerTest, MissingOrMalformedCredentialsAreUnauthenticated) {
 }
 
 TEST_F(IdentityServerTest, CreateAccessKey_RequiresThePasswordNotASession) {
+  std::string token;
+  {
+    grpc::ClientContext context;
+    ServerEnv::SetBasic(context, "alice", kAlicePassword);
+    v1::LoginResponse login;
+    ASSERT_TRUE(env_.sessions->Login(&context, {}, &login).ok());
+    token = login.session_token();
+  }
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer some-session-token");
+  context.AddMetadata("authorization", "Bearer " + token);
   v1::CreateAccessKeyRequest request;
   v1::CreateAccessKeyResponse response;
   grpc::Status s = env_.keys->CreateAccessKey(&context, request, &response);
@@ -362,13 +370,12 @@ TEST_F(IdentityServerTest, UsersCreateAndGet) {
   EXPECT_EQ(got.user().display_name(), "Dave Ops");
 }
 
-TEST_F(IdentityServerTest, LifecycleMethodsAreDeclaredButUnimplemented) {
+TEST_F(IdentityServerTest, SendVerificationCodeIsDeclaredButUnimplemented) {
   grpc::ClientContext context;
   ServerEnv::SetBasic(context, "alice", kAlicePassword);
-  v1::DeleteAccessKeyRequest request;
-  v1::DeleteAccessKeyResponse response;
+  v1::SendVerificationCodeResponse response;
   EXPECT_EQ(
-      env_.keys->DeleteAccessKey(&context, request, &response).error_code(),
+      env_.sessions->SendVerificationCode(&context, {}, &response).error_code(),
       grpc::StatusCode::UNIMPLEMENTED);
 }
 

@@ -9,6 +9,7 @@
 #include "auth/key_encryption_key.h"
 #include "auth/password_hasher.h"
 #include "auth/secret_sealer.h"
+#include "auth/session_manager.h"
 #include "auth/user_manager.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_store.h"
@@ -31,7 +32,9 @@ struct AuthEnv {
                    {{auth::KeyEncryptionKeyId(std::string(32, 'k')),
                      std::string(32, 'k')}})
                    .value()),
-        authenticator(auth::Authenticator::New(*store, hasher).value()),
+        sessions(*store, clock, auth::SystemRandom(), absl::Hours(1)),
+        authenticator(
+            auth::Authenticator::New(*store, hasher, sessions).value()),
         keys(*store, *sealer, clock, auth::SystemRandom(), max_keys_per_user),
         users(*store, hasher, clock, auth::SystemRandom(),
               auth::PasswordPolicy{}) {
@@ -58,6 +61,7 @@ struct AuthEnv {
   auth::PasswordHasher hasher;
   FakeClock clock;
   std::unique_ptr<auth::SecretSealer> sealer;
+  auth::SessionManager sessions;
   std::unique_ptr<auth::Authenticator> authenticator;
   auth::AccessKeyManager keys;
   auth::UserManager users;

@@ -16,6 +16,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "identity/v1/access_key_service.grpc.pb.h"
+#include "identity/v1/session_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "service/identity_server.h"
 #include "testing/temp_dir.h"
@@ -52,6 +53,7 @@ class ServerEnv {
                                    grpc::InsecureChannelCredentials());
     keys = v1::AccessKeyService::NewStub(channel_);
     users = v1::UserService::NewStub(channel_);
+    sessions = v1::SessionService::NewStub(channel_);
   }
 
   void Stop() {
@@ -98,6 +100,7 @@ class ServerEnv {
 
   std::unique_ptr<v1::AccessKeyService::Stub> keys;
   std::unique_ptr<v1::UserService::Stub> users;
+  std::unique_ptr<v1::SessionService::Stub> sessions;
 
  private:
   TempDir dir_;
