@@ -14,20 +14,20 @@ absl::Status InvalidCredentials() {
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::New(
     storage::Store& store, const PasswordHasher& hasher,
-    SessionManager& sessions) {
+    SessionManager& sessions, LoginThrottle& throttle) {
   absl::StatusOr<std::string> dummy_password = crypto::RandomBytes(32);
   if (!dummy_password.ok()) return dummy_password.status();
   absl::StatusOr<std::string> dummy_hash = hasher.Hash(*dummy_password);
   crypto::Cleanse(*dummy_password);
   if (!dummy_hash.ok()) return dummy_hash.status();
-  return std::unique_ptr<Authenticator>(
-      new Authenticator(store, hasher, sessions, *std::move(dummy_hash)));
+  return std::unique_ptr<Authenticator>(new Authenticator(
+      store, hasher, sessions, throttle, *std::move(dummy_hash)));
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const Credentials& credentials) const {
   if (credentials.password.has_value()) {
-    return CheckPassword(*credentials.password);
+    return CheckPassword(*credentials.password, credentials.client_address);
   }
   if (credentials.bearer_token.has_value()) {
     return CheckSession(*credentials.bearer_token);
@@ -76,12 +76,15 @@ void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
 }
 
 absl::StatusOr<Principal> Authenticator::CheckPassword(
-    const Credentials::Password& password) const {
+    const Credentials::Password& password, absl::string_view address) const {
   // A name that breaks the format cannot exist: no lookup, no Argon2. The
   // format is public, so failing fast reveals nothing.
   if (!ValidateUserName("user_name", password.user_name).ok()) {
     return InvalidCredentials();
   }
+  absl::StatusOr<LoginThrottle::Ticket> ticket =
+      throttle_.Admit(password.user_name, address);
+  if (!ticket.ok()) return ticket.status();
   absl::StatusOr<storage::UserRecord> user =
       store_.GetUserByName(password.user_name);
   if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
@@ -93,7 +96,11 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
     // password: surface it, without the record's contents.
     return absl::InternalError("stored password hash is unreadable");
   }
-  if (!user.ok() || !*matches || user->disabled()) return InvalidCredentials();
+  if (!user.ok() || !*matches || user->disabled()) {
+    ticket->Failed();
+    return InvalidCredentials();
+  }
+  ticket->Succeeded();
   RehashIfOutdated(*user, password.password);
   return Principal{user->user_id(), user->user_name(),
                    user->role() == storage::UserRecord::ADMIN,

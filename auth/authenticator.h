@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/login_throttle.h"
 #include "auth/password_hasher.h"
 #include "auth/principal.h"
 #include "auth/session_manager.h"
@@ -16,13 +17,15 @@ namespace identity::auth {
 // Every failure is Unauthenticated with one message, so a caller cannot tell
 // an unknown user from a wrong password or a disabled account, and an unknown
 // user still costs one Argon2 verification, so timing does not tell either.
+// Password checks pass the LoginThrottle first: a locked name is refused
+// with reason TOO_MANY_ATTEMPTS before any Argon2 runs.
 // A password check runs Argon2: call it from the worker pool. Thread-safe.
 class Authenticator {
  public:
   // Hashes a random dummy password up front (one Argon2 computation).
   static absl::StatusOr<std::unique_ptr<Authenticator>> New(
       storage::Store& store, const PasswordHasher& hasher,
-      SessionManager& sessions);
+      SessionManager& sessions, LoginThrottle& throttle);
 
   // Checks the password (Basic) if one was presented, else the session
   // token (Bearer). A disabled user's credentials all fail.
@@ -30,14 +33,16 @@ class Authenticator {
 
  private:
   Authenticator(storage::Store& store, const PasswordHasher& hasher,
-                SessionManager& sessions, std::string dummy_hash)
+                SessionManager& sessions, LoginThrottle& throttle,
+                std::string dummy_hash)
       : store_(store),
         hasher_(hasher),
         sessions_(sessions),
+        throttle_(throttle),
         dummy_hash_(std::move(dummy_hash)) {}
 
-  absl::StatusOr<Principal> CheckPassword(
-      const Credentials::Password& password) const;
+  absl::StatusOr<Principal> CheckPassword(const Credentials::Password& password,
+                                          absl::string_view address) const;
   absl::StatusOr<Principal> CheckSession(absl::string_view token) const;
   // Stores a fresh hash when the stored one used weaker parameters.
   void RehashIfOutdated(const storage::UserRecord& user,
@@ -46,6 +51,7 @@ class Authenticator {
   storage::Store& store_;
   const PasswordHasher& hasher_;
   SessionManager& sessions_;
+  LoginThrottle& throttle_;
   // Verified against when the user does not exist, to cost the same time.
   const std::string dummy_hash_;
 };

@@ -29,6 +29,9 @@ struct Credentials {
   std::optional<Password> password;              // authorization: Basic
   std::optional<std::string> bearer_token;       // authorization: Bearer
   std::optional<std::string> verification_code;  // x-verification-code
+  // Where the call came from (an IP address, no port); empty if unknown.
+  // Not a credential: it feeds the per-address failure limit.
+  std::string client_address;
 };
 
 }  // namespace identity::auth

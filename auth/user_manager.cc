@@ -19,10 +19,11 @@ absl::Status AdminOnly(absl::string_view what) {
 }  // namespace
 
 UserManager::UserManager(storage::Store& store, const PasswordHasher& hasher,
-                         const Clock& clock, RandomSource& random,
-                         PasswordPolicy policy)
+                         LoginThrottle& throttle, const Clock& clock,
+                         RandomSource& random, PasswordPolicy policy)
     : store_(store),
       hasher_(hasher),
+      throttle_(throttle),
       clock_(clock),
       random_(random),
       policy_(policy) {}
@@ -166,6 +167,17 @@ absl::Status UserManager::SetPassword(const Principal& caller,
     return absl::NotFoundError("user not found");
   }
   return updated.status();
+}
+
+absl::Status UserManager::UnlockUser(const Principal& caller,
+                                     absl::string_view user_name) {
+  if (!caller.is_admin) return AdminOnly("unlock users");
+  if (absl::Status s = ValidateUserName("user_name", user_name); !s.ok()) {
+    return s;
+  }
+  // Unknown names can be locked too (attempts are counted whether or not
+  // the user exists), so unlocking one is not an error.
+  return throttle_.Unlock(user_name);
 }
 
 absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "auth/clock.h"
+#include "auth/login_throttle.h"
 #include "auth/password_hasher.h"
 #include "auth/principal.h"
 #include "auth/random_source.h"
@@ -46,7 +47,8 @@ struct UserPage {
 class UserManager {
  public:
   UserManager(storage::Store& store, const PasswordHasher& hasher,
-              const Clock& clock, RandomSource& random, PasswordPolicy policy);
+              LoginThrottle& throttle, const Clock& clock, RandomSource& random,
+              PasswordPolicy policy);
 
   absl::StatusOr<storage::UserRecord> CreateUser(const Principal& caller,
                                                  const NewUser& user);
@@ -75,6 +77,9 @@ class UserManager {
   absl::Status SetPassword(const Principal& caller, absl::string_view user_name,
                            absl::string_view new_password);
 
+  // Admins only: lifts a lockout of `user_name` at once.
+  absl::Status UnlockUser(const Principal& caller, absl::string_view user_name);
+
   // Creates the first admin, `user_name` with `password`, if the store holds
   // no user yet. True if it did; false if users already existed.
   absl::StatusOr<bool> BootstrapAdmin(absl::string_view user_name,
@@ -85,6 +90,7 @@ class UserManager {
 
   storage::Store& store_;
   const PasswordHasher& hasher_;
+  LoginThrottle& throttle_;
   const Clock& clock_;
   RandomSource& random_;
   const PasswordPolicy policy_;

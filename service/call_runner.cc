@@ -13,6 +13,20 @@
 namespace identity::service {
 namespace {
 
+// "ipv4:10.0.0.7:51234" or "ipv6:[::1]:51234" -> "10.0.0.7" or "::1".
+std::string ClientAddress(absl::string_view peer) {
+  const size_t scheme = peer.find(':');
+  if (scheme == absl::string_view::npos) return std::string(peer);
+  absl::string_view host_port = peer.substr(scheme + 1);
+  const size_t port = host_port.rfind(':');
+  absl::string_view host =
+      port == absl::string_view::npos ? host_port : host_port.substr(0, port);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::string(host);
+}
+
 void Finish(grpc::CallbackServerContext* context,
             grpc::ServerUnaryReactor* reactor, Logger& logger,
             absl::string_view method, absl::Time start,
@@ -50,6 +64,7 @@ grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
     Finish(context, reactor, logger_, method, start, credentials.status());
     return reactor;
   }
+  credentials->client_address = ClientAddress(context->peer());
   Logger& logger = logger_;
   const bool accepted =
       pool_.TrySubmit([context, reactor, &logger, method, start,

@@ -40,6 +40,13 @@ absl::Status CheckConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--min_password_length must be between 1 and 256");
   }
+  if (config.lockout.max_failures < 1 ||
+      config.lockout.lock_duration < absl::ZeroDuration() ||
+      config.lockout.max_failures_per_address < 1) {
+    return absl::InvalidArgumentError(
+        "--lockout_threshold and --max_failures_per_address must be at "
+        "least 1, --lockout_duration not negative");
+  }
   if (config.worker_threads < 0 || config.max_queued_calls < 1) {
     return absl::InvalidArgumentError(
         "--worker_threads must be >= 0 and the queue at least 1");
@@ -128,14 +135,17 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   hasher_ = std::make_unique<auth::PasswordHasher>(config.argon2);
   sessions_ = std::make_unique<auth::SessionManager>(
       *store_, clock, auth::SystemRandom(), config.session_ttl);
+  throttle_ =
+      std::make_unique<auth::LoginThrottle>(*store_, clock, config.lockout);
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
-      auth::Authenticator::New(*store_, *hasher_, *sessions_);
+      auth::Authenticator::New(*store_, *hasher_, *sessions_, *throttle_);
   if (!authenticator.ok()) return authenticator.status();
   authenticator_ = *std::move(authenticator);
   access_keys_ = std::make_unique<auth::AccessKeyManager>(
       *store_, *sealer_, clock, auth::SystemRandom(), config.max_keys_per_user);
-  users_ = std::make_unique<auth::UserManager>(
-      *store_, *hasher_, clock, auth::SystemRandom(), config.password_policy);
+  users_ = std::make_unique<auth::UserManager>(*store_, *hasher_, *throttle_,
+                                               clock, auth::SystemRandom(),
+                                               config.password_policy);
 
   std::string password = config.bootstrap_password;
   const bool generate = password.empty();

@@ -50,6 +50,7 @@ struct ServerConfig {
   auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
   auth::PasswordPolicy password_policy;
   absl::Duration session_ttl = auth::kDefaultSessionTtl;
+  auth::LockoutPolicy lockout;
   // How often expired sessions are deleted (they are refused as soon as
   // they expire; this only reclaims their space).
   absl::Duration session_purge_interval = absl::Minutes(10);
@@ -95,6 +96,7 @@ class IdentityServer {
   std::unique_ptr<auth::PasswordHasher> hasher_;
   std::unique_ptr<auth::SecretSealer> sealer_;
   std::unique_ptr<auth::SessionManager> sessions_;
+  std::unique_ptr<auth::LoginThrottle> throttle_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;

@@ -39,6 +39,13 @@ ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(1),
           "How long a session token from Login stays valid.");
 ABSL_FLAG(int, min_password_length, 8,
           "Shortest password accepted (NIST SP 800-63B: at least 8).");
+ABSL_FLAG(int, lockout_threshold, 5,
+          "Consecutive failed sign-ins for one user name (existing or not) "
+          "after which it is locked.");
+ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(15),
+          "How long a locked user name stays locked.");
+ABSL_FLAG(int, max_failures_per_address, 30,
+          "Failed sign-ins one client address may make per minute.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -73,6 +80,10 @@ int Run(Logger& logger) {
   config.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   config.session_ttl = absl::GetFlag(FLAGS_session_ttl);
   config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
+  config.lockout.max_failures = absl::GetFlag(FLAGS_lockout_threshold);
+  config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);
+  config.lockout.max_failures_per_address =
+      absl::GetFlag(FLAGS_max_failures_per_address);
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {

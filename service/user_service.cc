@@ -117,4 +117,15 @@ grpc::ServerUnaryReactor* UserServiceImpl::SetPassword(
       });
 }
 
+grpc::ServerUnaryReactor* UserServiceImpl::UnlockUser(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::UnlockUserRequest, v1::UnlockUserResponse>(
+      context, "UnlockUser", request, response,
+      [this](const auth::Principal& caller,
+             const v1::UnlockUserRequest& request, v1::UnlockUserResponse&) {
+        return users_.UnlockUser(caller, request.user_name());
+      });
+}
+
 }  // namespace identity::service

@@ -14,7 +14,8 @@ using UserServiceBase = v1::UserService::WithRawCallbackMethod_CreateUser<
             v1::UserService::WithRawCallbackMethod_UpdateUser<
                 v1::UserService::WithRawCallbackMethod_DeleteUser<
                     v1::UserService::WithRawCallbackMethod_SetPassword<
-                        v1::UserService::Service>>>>>>;
+                        v1::UserService::WithRawCallbackMethod_UnlockUser<
+                            v1::UserService::Service>>>>>>>;
 
 // identity.v1.UserService.
 class UserServiceImpl final : public UserServiceBase {
@@ -40,6 +41,9 @@ class UserServiceImpl final : public UserServiceBase {
   grpc::ServerUnaryReactor* SetPassword(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* UnlockUser(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   CallRunner& runner_;

@@ -97,6 +97,7 @@ class RocksDbStore final : public Store {
     user_access_keys_ = families_.at(kUserAccessKeysColumnFamily);
     sessions_ = families_.at(kSessionsColumnFamily);
     admins_ = families_.at(kAdminsColumnFamily);
+    login_attempts_ = families_.at(kLoginAttemptsColumnFamily);
   }
 
   ~RocksDbStore() override {
@@ -401,6 +402,49 @@ class RocksDbStore final : public Store {
     });
   }
 
+  // --- login attempts -----------------------------------------------------
+
+  absl::StatusOr<LoginAttemptsRecord> GetLoginAttempts(
+      absl::string_view user_name) override {
+    std::string bytes;
+    rocksdb::Status s = db_->Get(read_options_, login_attempts_,
+                                 UserNameKey(user_name), &bytes);
+    if (s.IsNotFound()) return LoginAttemptsRecord();
+    if (!s.ok()) return Check(s, "get login attempts");
+    return Parse<LoginAttemptsRecord>(bytes, "login attempts");
+  }
+
+  absl::StatusOr<LoginAttemptsRecord> UpdateLoginAttempts(
+      absl::string_view user_name,
+      const LoginAttemptsMutation& mutate) override {
+    const std::string key = UserNameKey(user_name);
+    LoginAttemptsRecord written;
+    absl::Status status =
+        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+          std::string bytes;
+          rocksdb::Status s =
+              txn.GetForUpdate(read_options_, login_attempts_, key, &bytes);
+          LoginAttemptsRecord record;
+          if (s.ok()) {
+            absl::StatusOr<LoginAttemptsRecord> parsed =
+                Parse<LoginAttemptsRecord>(bytes, "login attempts");
+            if (!parsed.ok()) return parsed.status();
+            record = *std::move(parsed);
+          } else if (!s.IsNotFound()) {
+            return Check(s, "lock login attempts");
+          }
+          mutate(record);
+          s = record.ByteSizeLong() == 0
+                  ? txn.Delete(login_attempts_, key)
+                  : txn.Put(login_attempts_, key, record.SerializeAsString());
+          if (!s.ok()) return Check(s, "update login attempts");
+          written = std::move(record);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    return written;
+  }
+
   // --- sessions -----------------------------------------------------------
 
   absl::Status CreateSession(absl::string_view token_hash,
@@ -590,6 +634,7 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* user_access_keys_;
   rocksdb::ColumnFamilyHandle* sessions_;
   rocksdb::ColumnFamilyHandle* admins_;
+  rocksdb::ColumnFamilyHandle* login_attempts_;
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
 };
@@ -605,7 +650,8 @@ std::vector<std::string> AllColumnFamilies() {
           kSessionsColumnFamily,
           kVerificationCodesColumnFamily,
           kAuditColumnFamily,
-          kAdminsColumnFamily};
+          kAdminsColumnFamily,
+          kLoginAttemptsColumnFamily};
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(

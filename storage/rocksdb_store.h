@@ -22,6 +22,7 @@ inline constexpr const char* kVerificationCodesColumnFamily =
 inline constexpr const char* kAuditColumnFamily = "audit";
 // Index of enabled admins, so "the last admin cannot go" is one locked count.
 inline constexpr const char* kAdminsColumnFamily = "admins";
+inline constexpr const char* kLoginAttemptsColumnFamily = "login_attempts";
 
 // Every column family this store creates, "default" included.
 std::vector<std::string> AllColumnFamilies();

@@ -86,6 +86,17 @@ class Store {
   // exceed the limit.
   virtual absl::Status DeleteAccessKey(absl::string_view access_key_id) = 0;
 
+  // Failed-login bookkeeping per user name (case-folded like user names),
+  // kept whether or not the user exists. A name never seen reads as an
+  // empty record.
+  virtual absl::StatusOr<LoginAttemptsRecord> GetLoginAttempts(
+      absl::string_view user_name) = 0;
+  // Reads, applies `mutate` and writes atomically; an all-zero result
+  // deletes the record. Returns the record as written.
+  using LoginAttemptsMutation = std::function<void(LoginAttemptsRecord&)>;
+  virtual absl::StatusOr<LoginAttemptsRecord> UpdateLoginAttempts(
+      absl::string_view user_name, const LoginAttemptsMutation& mutate) = 0;
+
   // Sessions, keyed by the SHA-256 of their token.
   virtual absl::Status CreateSession(absl::string_view token_hash,
                                      const SessionRecord& session) = 0;

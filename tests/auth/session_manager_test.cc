@@ -83,8 +83,9 @@ TEST(Authenticator, RehashesAnOutdatedHashOnLogin) {
   PasswordHasher stronger({128, 1, 1});
   SessionManager sessions(*env.store, env.clock, SystemRandom(),
                           absl::Hours(1));
+  LoginThrottle throttle(*env.store, env.clock, LockoutPolicy{});
   auto authenticator =
-      Authenticator::New(*env.store, stronger, sessions).value();
+      Authenticator::New(*env.store, stronger, sessions, throttle).value();
   Credentials basic;
   basic.password = Credentials::Password{"alice", AuthEnv::kAlicePassword};
   ASSERT_TRUE(authenticator->Authenticate(basic).ok());

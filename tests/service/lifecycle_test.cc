@@ -599,5 +599,42 @@ TEST_F(LifecycleTest, ListUsersPagesEachOnceWhileUsersAreAdded) {
   for (const std::string& name : seen) EXPECT_EQ(seen.count(name), 1u);
 }
 
+TEST_F(LifecycleTest, RepeatedFailuresLockTheNameUntilUnlocked) {
+  grpc::Status status;
+  for (int i = 0; i < 5; ++i) {
+    ListKeys(Basic("alice", "wrong-password"), "", &status);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    ASSERT_FALSE(ErrorReason(status).has_value());
+  }
+  ListKeys(alice_, "", &status);  // the right password, but locked
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ErrorReason(status), "TOO_MANY_ATTEMPTS");
+
+  env_.Restart();  // the lock is in the store
+  ListKeys(alice_, "", &status);
+  EXPECT_EQ(ErrorReason(status), "TOO_MANY_ATTEMPTS");
+
+  v1::UnlockUserRequest unlock;
+  unlock.set_user_name("alice");
+  v1::UnlockUserResponse unlocked;
+  EXPECT_EQ(Call(
+                alice_,
+                [&](auto* c, auto& r, auto* p) {
+                  return env_.users->UnlockUser(c, r, p);
+                },
+                unlock, &unlocked)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);  // still locked out
+  ASSERT_TRUE(Call(
+                  admin_,
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.users->UnlockUser(c, r, p);
+                  },
+                  unlock, &unlocked)
+                  .ok());
+  ListKeys(alice_, "", &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 }  // namespace
 }  // namespace identity::service

@@ -33,10 +33,12 @@ struct AuthEnv {
                      std::string(32, 'k')}})
                    .value()),
         sessions(*store, clock, auth::SystemRandom(), absl::Hours(1)),
+        throttle(*store, clock, auth::LockoutPolicy{}),
         authenticator(
-            auth::Authenticator::New(*store, hasher, sessions).value()),
+            auth::Authenticator::New(*store, hasher, sessions, throttle)
+                .value()),
         keys(*store, *sealer, clock, auth::SystemRandom(), max_keys_per_user),
-        users(*store, hasher, clock, auth::SystemRandom(),
+        users(*store, hasher, throttle, clock, auth::SystemRandom(),
               auth::PasswordPolicy{}) {
     EXPECT_TRUE(users.BootstrapAdmin("root", kAdminPassword).value());
     admin = Login("root", kAdminPassword);
@@ -62,6 +64,7 @@ struct AuthEnv {
   FakeClock clock;
   std::unique_ptr<auth::SecretSealer> sealer;
   auth::SessionManager sessions;
+  auth::LoginThrottle throttle;
   std::unique_ptr<auth::Authenticator> authenticator;
   auth::AccessKeyManager keys;
   auth::UserManager users;
