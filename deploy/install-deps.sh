@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev
   # BoringSSL, for the second build of the crypto wrapper's known-answer tests.
   android-libboringssl-dev
+  # libFuzzer and the sanitizers, for deploy/fuzz.sh.
+  clang-14 libclang-rt-14-dev
   # .proto files Debian ships without C++: health/reflection, google.rpc.
   grpc-proto golang-github-gogo-googleapis-dev
 )
