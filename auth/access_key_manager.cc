@@ -1,14 +1,13 @@
 #include "auth/access_key_manager.h"
 
-#include <algorithm>
 #include <map>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "auth/crypto.h"
 #include "auth/error_reason.h"
 #include "auth/key_generator.h"
+#include "auth/paging.h"
 #include "auth/target_user.h"
 #include "auth/validation.h"
 
@@ -126,26 +125,18 @@ absl::StatusOr<AccessKeyPage> AccessKeyManager::ListAllAccessKeys(
     return absl::PermissionDeniedError(
         "only an admin may list every user's keys");
   }
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size: must not be negative");
-  }
-  const int limit =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  std::string after;
-  if (!page_token.empty() &&
-      (!absl::WebSafeBase64Unescape(page_token, &after) ||
-       !ValidateAccessKeyId(after).ok())) {
-    return absl::InvalidArgumentError("page_token: not a token this API gave");
-  }
+  absl::StatusOr<PageRequest> request = ParsePageRequest(
+      page_size, page_token,
+      [](absl::string_view key) { return ValidateAccessKeyId(key).ok(); });
+  if (!request.ok()) return request.status();
   absl::StatusOr<std::vector<storage::AccessKeyRecord>> records =
-      store_.ListAllAccessKeys(after, limit);
+      store_.ListAllAccessKeys(request->after_key, request->limit);
   if (!records.ok()) return records.status();
   AccessKeyPage page;
-  // A full page may have more behind it; taken before the records move.
-  if (static_cast<int>(records->size()) == limit) {
-    page.next_page_token =
-        absl::WebSafeBase64Escape(records->back().access_key_id());
-  }
+  // Taken before the records move out.
+  page.next_page_token =
+      NextPageToken(*request, static_cast<int>(records->size()),
+                    records->empty() ? "" : records->back().access_key_id());
   std::map<std::string, storage::UserRecord> owners;
   for (storage::AccessKeyRecord& record : *records) {
     record.clear_sealed_secret();

@@ -32,9 +32,6 @@ struct AccessKeyPage {
   std::string next_page_token;
 };
 
-inline constexpr int kDefaultPageSize = 100;
-inline constexpr int kMaxPageSize = 1000;
-
 struct CreatedAccessKey {
   OwnedAccessKey key;
   // The plaintext secret, for the one response that carries it.
@@ -61,8 +58,8 @@ class AccessKeyManager {
   absl::StatusOr<std::vector<OwnedAccessKey>> ListAccessKeys(
       const Principal& caller, absl::string_view user_name);
 
-  // Every user's keys by access key id, a page at a time; admins only.
-  // `page_size` 0 means kDefaultPageSize; more than kMaxPageSize is capped.
+  // Every user's keys by access key id, a page at a time (see paging.h);
+  // admins only.
   absl::StatusOr<AccessKeyPage> ListAllAccessKeys(const Principal& caller,
                                                   int page_size,
                                                   absl::string_view page_token);

@@ -1,12 +1,9 @@
 #include "auth/user_manager.h"
 
-#include <algorithm>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "auth/access_key_manager.h"
 #include "auth/key_generator.h"
+#include "auth/paging.h"
 #include "auth/target_user.h"
 
 namespace identity::auth {
@@ -45,24 +42,18 @@ absl::StatusOr<UserPage> UserManager::ListUsers(const Principal& caller,
                                                 int page_size,
                                                 absl::string_view page_token) {
   if (!caller.is_admin) return AdminOnly("list users");
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size: must not be negative");
-  }
-  const int limit =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  std::string after;
-  if (!page_token.empty() &&
-      (!absl::WebSafeBase64Unescape(page_token, &after) ||
-       !ValidateUserName("page_token", after).ok())) {
-    return absl::InvalidArgumentError("page_token: not a token this API gave");
-  }
+  absl::StatusOr<PageRequest> request =
+      ParsePageRequest(page_size, page_token, [](absl::string_view key) {
+        return ValidateUserName("page_token", key).ok();
+      });
+  if (!request.ok()) return request.status();
   absl::StatusOr<std::vector<storage::UserRecord>> users =
-      store_.ListUsers(after, limit);
+      store_.ListUsers(request->after_key, request->limit);
   if (!users.ok()) return users.status();
   UserPage page;
-  if (static_cast<int>(users->size()) == limit) {
-    page.next_page_token = absl::WebSafeBase64Escape(users->back().user_name());
-  }
+  page.next_page_token =
+      NextPageToken(*request, static_cast<int>(users->size()),
+                    users->empty() ? "" : users->back().user_name());
   page.users = *std::move(users);
   return page;
 }
