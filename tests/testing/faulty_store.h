@@ -1,0 +1,106 @@
+#ifndef IDENTITY_TESTS_TESTING_FAULTY_STORE_H_
+#define IDENTITY_TESTS_TESTING_FAULTY_STORE_H_
+
+#include <atomic>
+
+#include "storage/store.h"
+
+namespace identity::testing {
+
+// A Store that forwards to another but, while `fail_writes` is set, answers
+// every write as a storage fault would (Unavailable), writing nothing.
+class FaultyStore final : public storage::Store {
+ public:
+  explicit FaultyStore(storage::Store& real) : real_(real) {}
+
+  std::atomic<bool> fail_writes{false};
+
+  absl::Status CreateUser(const storage::UserRecord& user) override {
+    return Write([&] { return real_.CreateUser(user); });
+  }
+  absl::StatusOr<storage::UserRecord> GetUserById(
+      absl::string_view user_id) override {
+    return real_.GetUserById(user_id);
+  }
+  absl::StatusOr<storage::UserRecord> GetUserByName(
+      absl::string_view user_name) override {
+    return real_.GetUserByName(user_name);
+  }
+  absl::StatusOr<bool> HasUsers() override { return real_.HasUsers(); }
+  absl::StatusOr<std::vector<storage::UserRecord>> ListUsers(
+      absl::string_view after, int limit) override {
+    return real_.ListUsers(after, limit);
+  }
+  absl::StatusOr<storage::UserRecord> UpdateUser(absl::string_view user_id,
+                                                 const UserMutation& mutate,
+                                                 bool revoke) override {
+    if (fail_writes) return Fault();
+    return real_.UpdateUser(user_id, mutate, revoke);
+  }
+  absl::Status DeleteUser(absl::string_view user_id) override {
+    return Write([&] { return real_.DeleteUser(user_id); });
+  }
+  absl::Status CreateAccessKey(const storage::AccessKeyRecord& key,
+                               int max) override {
+    return Write([&] { return real_.CreateAccessKey(key, max); });
+  }
+  absl::StatusOr<storage::AccessKeyRecord> GetAccessKey(
+      absl::string_view id) override {
+    return real_.GetAccessKey(id);
+  }
+  absl::StatusOr<std::vector<storage::AccessKeyRecord>> ListAccessKeys(
+      absl::string_view user_id) override {
+    return real_.ListAccessKeys(user_id);
+  }
+  absl::StatusOr<std::vector<storage::AccessKeyRecord>> ListAllAccessKeys(
+      absl::string_view after, int limit) override {
+    return real_.ListAllAccessKeys(after, limit);
+  }
+  absl::StatusOr<storage::AccessKeyRecord> UpdateAccessKey(
+      absl::string_view id, const AccessKeyMutation& mutate) override {
+    if (fail_writes) return Fault();
+    return real_.UpdateAccessKey(id, mutate);
+  }
+  absl::Status DeleteAccessKey(absl::string_view id) override {
+    return Write([&] { return real_.DeleteAccessKey(id); });
+  }
+  absl::StatusOr<storage::LoginAttemptsRecord> GetLoginAttempts(
+      absl::string_view name) override {
+    return real_.GetLoginAttempts(name);
+  }
+  absl::StatusOr<storage::LoginAttemptsRecord> UpdateLoginAttempts(
+      absl::string_view name, const LoginAttemptsMutation& mutate) override {
+    if (fail_writes) return Fault();
+    return real_.UpdateLoginAttempts(name, mutate);
+  }
+  absl::Status CreateSession(absl::string_view hash,
+                             const storage::SessionRecord& session) override {
+    return Write([&] { return real_.CreateSession(hash, session); });
+  }
+  absl::StatusOr<storage::SessionRecord> GetSession(
+      absl::string_view hash) override {
+    return real_.GetSession(hash);
+  }
+  absl::Status DeleteSession(absl::string_view hash) override {
+    return Write([&] { return real_.DeleteSession(hash); });
+  }
+  absl::StatusOr<int> PurgeExpiredSessions(int64_t now) override {
+    if (fail_writes) return Fault();
+    return real_.PurgeExpiredSessions(now);
+  }
+
+ private:
+  static absl::Status Fault() {
+    return absl::UnavailableError("storage: injected write fault");
+  }
+  template <typename F>
+  absl::Status Write(F write) {
+    return fail_writes ? Fault() : write();
+  }
+
+  storage::Store& real_;
+};
+
+}  // namespace identity::testing
+
+#endif  // IDENTITY_TESTS_TESTING_FAULTY_STORE_H_
