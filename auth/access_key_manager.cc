@@ -4,6 +4,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "auth/audit_event.h"
 #include "auth/crypto.h"
 #include "auth/error_reason.h"
 #include "auth/key_generator.h"
@@ -83,7 +85,10 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     if (!sealed.ok()) return sealed.status();
     record.set_access_key_id(*id);
     *record.mutable_sealed_secret() = *std::move(sealed);
-    status = store_.CreateAccessKey(record, max_keys_per_user_);
+    status = store_.CreateAccessKey(
+        record, max_keys_per_user_,
+        AuditEvents(storage::AuditEventRecord::ACCESS_KEY_CREATED, caller,
+                    clock_, owner->user_id(), owner->user_name(), *id));
     if (!absl::IsAlreadyExists(status)) break;
   }
   if (absl::IsFailedPrecondition(status)) {
@@ -166,6 +171,11 @@ absl::StatusOr<storage::AccessKeyRecord> AccessKeyManager::KeyForCaller(
   return key;
 }
 
+std::string AccessKeyManager::OwnerName(absl::string_view user_id) {
+  absl::StatusOr<storage::UserRecord> owner = store_.GetUserById(user_id);
+  return owner.ok() ? owner->user_name() : "";
+}
+
 absl::StatusOr<OwnedAccessKey> AccessKeyManager::WithOwner(
     storage::AccessKeyRecord record) {
   record.clear_sealed_secret();
@@ -199,12 +209,22 @@ absl::StatusOr<OwnedAccessKey> AccessKeyManager::UpdateAccessKey(
   absl::StatusOr<storage::AccessKeyRecord> key =
       KeyForCaller(caller, access_key_id);
   if (!key.ok()) return key.status();
+  std::vector<std::string> changes;
+  if (status.has_value()) {
+    changes.push_back(absl::StrCat(
+        "status=", storage::AccessKeyRecord::Status_Name(*status)));
+  }
+  if (description.has_value()) changes.push_back("description");
   absl::StatusOr<storage::AccessKeyRecord> updated = store_.UpdateAccessKey(
-      access_key_id, [&](storage::AccessKeyRecord& record) {
+      access_key_id,
+      [&](storage::AccessKeyRecord& record) {
         if (status.has_value()) record.set_status(*status);
         if (description.has_value()) record.set_description(*description);
         return absl::OkStatus();
-      });
+      },
+      AuditEvents(storage::AuditEventRecord::ACCESS_KEY_UPDATED, caller, clock_,
+                  key->user_id(), OwnerName(key->user_id()), access_key_id,
+                  absl::StrJoin(changes, " ")));
   if (absl::IsNotFound(updated.status())) return KeyNotFound();
   if (!updated.ok()) return updated.status();
   return WithOwner(*std::move(updated));
@@ -215,7 +235,10 @@ absl::Status AccessKeyManager::DeleteAccessKey(
   absl::StatusOr<storage::AccessKeyRecord> key =
       KeyForCaller(caller, access_key_id);
   if (!key.ok()) return key.status();
-  absl::Status status = store_.DeleteAccessKey(access_key_id);
+  absl::Status status = store_.DeleteAccessKey(
+      access_key_id,
+      AuditEvents(storage::AuditEventRecord::ACCESS_KEY_DELETED, caller, clock_,
+                  key->user_id(), OwnerName(key->user_id()), access_key_id));
   if (absl::IsNotFound(status)) return KeyNotFound();
   return status;
 }

@@ -81,6 +81,8 @@ class AccessKeyManager {
   absl::StatusOr<storage::AccessKeyRecord> KeyForCaller(
       const Principal& caller, absl::string_view access_key_id);
   absl::StatusOr<OwnedAccessKey> WithOwner(storage::AccessKeyRecord record);
+  // The user's name for the audit trail; empty if they are gone.
+  std::string OwnerName(absl::string_view user_id);
 
   storage::Store& store_;
   const SecretSealer& sealer_;

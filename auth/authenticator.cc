@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include "auth/crypto.h"
+#include "auth/error_reason.h"
 #include "auth/validation.h"
 
 namespace identity::auth {
@@ -12,29 +13,47 @@ absl::Status InvalidCredentials() {
 
 }  // namespace
 
+bool HasSecondFactor(const storage::UserRecord& user) {
+  return !user.email().empty() || !user.mobile().empty() ||
+         user.mfa_confirmed();
+}
+
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::New(
     storage::Store& store, const PasswordHasher& hasher,
-    SessionManager& sessions, LoginThrottle& throttle) {
+    SessionManager& sessions, LoginThrottle& throttle, MfaDevices& mfa,
+    VerificationCodes& codes) {
   absl::StatusOr<std::string> dummy_password = crypto::RandomBytes(32);
   if (!dummy_password.ok()) return dummy_password.status();
   absl::StatusOr<std::string> dummy_hash = hasher.Hash(*dummy_password);
   crypto::Cleanse(*dummy_password);
   if (!dummy_hash.ok()) return dummy_hash.status();
   return std::unique_ptr<Authenticator>(new Authenticator(
-      store, hasher, sessions, throttle, *std::move(dummy_hash)));
+      store, hasher, sessions, throttle, mfa, codes, *std::move(dummy_hash)));
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
-    const Credentials& credentials) const {
+    const Credentials& credentials, SecondFactor second_factor) const {
+  absl::StatusOr<Principal> principal;
   if (credentials.password.has_value()) {
-    return CheckPassword(*credentials.password, credentials.client_address);
+    principal = CheckPassword(credentials, second_factor);
+  } else if (credentials.bearer_token.has_value()) {
+    principal = CheckSession(*credentials.bearer_token);
+  } else {
+    return absl::UnauthenticatedError(
+        "missing credentials: send 'authorization: Basic "
+        "base64(user_name:password)' or 'authorization: Bearer <token>'");
   }
-  if (credentials.bearer_token.has_value()) {
-    return CheckSession(*credentials.bearer_token);
+  if (principal.ok()) principal->client_address = credentials.client_address;
+  return principal;
+}
+
+absl::Status Authenticator::CheckCode(const storage::UserRecord& user,
+                                      absl::string_view code) const {
+  if (user.mfa_confirmed()) {
+    absl::Status mfa = mfa_.Verify(user, code);
+    if (!absl::IsUnauthenticated(mfa)) return mfa;
   }
-  return absl::UnauthenticatedError(
-      "missing credentials: send 'authorization: Basic "
-      "base64(user_name:password)' or 'authorization: Bearer <token>'");
+  return codes_.Verify(user, code);
 }
 
 absl::StatusOr<Principal> Authenticator::CheckSession(
@@ -47,9 +66,12 @@ absl::StatusOr<Principal> Authenticator::CheckSession(
     return absl::UnauthenticatedError("session is invalid or expired");
   }
   if (!user.ok()) return user.status();
-  return Principal{user->user_id(), user->user_name(),
+  return Principal{user->user_id(),
+                   user->user_name(),
                    user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/false, session->token_hash};
+                   /*password_verified=*/false,
+                   session->token_hash,
+                   /*client_address=*/""};
 }
 
 void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
@@ -61,29 +83,29 @@ void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
   // Only if the hash is still the one just verified: a password set
   // meanwhile must not be overwritten. Failure is harmless: next login.
   store_
-      .UpdateUser(
-          user.user_id(),
-          [&](storage::UserRecord& record) {
-            if (record.password_hash() != old_hash) {
-              return absl::AbortedError("password changed meanwhile");
-            }
-            record.set_password_hash(*fresh);
-            return absl::OkStatus();
-          },
-          /*revoke_sessions=*/false)
+      .UpdateUser(user.user_id(),
+                  [&](storage::UserRecord& record) {
+                    if (record.password_hash() != old_hash) {
+                      return absl::AbortedError("password changed meanwhile");
+                    }
+                    record.set_password_hash(*fresh);
+                    return absl::OkStatus();
+                  },
+                  /*revoke_sessions=*/false, /*audit=*/{})
       .status()
       .IgnoreError();
 }
 
 absl::StatusOr<Principal> Authenticator::CheckPassword(
-    const Credentials::Password& password, absl::string_view address) const {
+    const Credentials& credentials, SecondFactor second_factor) const {
+  const Credentials::Password& password = *credentials.password;
   // A name that breaks the format cannot exist: no lookup, no Argon2. The
   // format is public, so failing fast reveals nothing.
   if (!ValidateUserName("user_name", password.user_name).ok()) {
     return InvalidCredentials();
   }
   absl::StatusOr<LoginThrottle::Ticket> ticket =
-      throttle_.Admit(password.user_name, address);
+      throttle_.Admit(password.user_name, credentials.client_address);
   if (!ticket.ok()) return ticket.status();
   absl::StatusOr<storage::UserRecord> user =
       store_.GetUserByName(password.user_name);
@@ -100,11 +122,33 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
     ticket->Failed();
     return InvalidCredentials();
   }
+  if (second_factor == SecondFactor::kRequiredWhereBound &&
+      HasSecondFactor(*user)) {
+    if (!credentials.verification_code.has_value()) {
+      // Neither a success nor a failure: the ticket is dropped unreported,
+      // so asking for the code cannot reset a count of wrong codes.
+      return WithReason(
+          absl::UnauthenticatedError(
+              "a verification code is required: send 'x-verification-code' "
+              "with a code from your MFA device, or one sent by "
+              "SendVerificationCode"),
+          kVerificationCodeRequired);
+    }
+    absl::Status code = CheckCode(*user, *credentials.verification_code);
+    if (absl::IsUnauthenticated(code)) {
+      ticket->Failed();  // a wrong code counts toward the lockout
+      return absl::UnauthenticatedError(kInvalidCodeMessage);
+    }
+    if (!code.ok()) return code;
+  }
   ticket->Succeeded();
   RehashIfOutdated(*user, password.password);
-  return Principal{user->user_id(), user->user_name(),
+  return Principal{user->user_id(),
+                   user->user_name(),
                    user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/true, /*session_token_hash=*/""};
+                   /*password_verified=*/true,
+                   /*session_token_hash=*/"",
+                   /*client_address=*/""};
 }
 
 }  // namespace identity::auth

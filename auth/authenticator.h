@@ -5,12 +5,22 @@
 
 #include "absl/status/statusor.h"
 #include "auth/login_throttle.h"
+#include "auth/mfa_devices.h"
 #include "auth/password_hasher.h"
 #include "auth/principal.h"
 #include "auth/session_manager.h"
+#include "auth/verification_codes.h"
 #include "storage/store.h"
 
 namespace identity::auth {
+
+// Whether a call demands the second factor (x-verification-code) of users
+// who have a channel bound: an email, a mobile number or an MFA device.
+enum class SecondFactor { kNotRequired, kRequiredWhereBound };
+
+// True when the user has a channel bound, so sign-ins that demand the
+// second factor need a code. Any one channel's code is enough.
+bool HasSecondFactor(const storage::UserRecord& user);
 
 // The credential check: turns what a caller presented into a Principal.
 //
@@ -25,24 +35,36 @@ class Authenticator {
   // Hashes a random dummy password up front (one Argon2 computation).
   static absl::StatusOr<std::unique_ptr<Authenticator>> New(
       storage::Store& store, const PasswordHasher& hasher,
-      SessionManager& sessions, LoginThrottle& throttle);
+      SessionManager& sessions, LoginThrottle& throttle, MfaDevices& mfa,
+      VerificationCodes& codes);
 
   // Checks the password (Basic) if one was presented, else the session
-  // token (Bearer). A disabled user's credentials all fail.
-  absl::StatusOr<Principal> Authenticate(const Credentials& credentials) const;
+  // token (Bearer). A disabled user's credentials all fail. Where
+  // `second_factor` is required and the user has a channel bound, a
+  // password check also needs the code: without one it fails with reason
+  // VERIFICATION_CODE_REQUIRED; a wrong code counts as a failed sign-in.
+  absl::StatusOr<Principal> Authenticate(
+      const Credentials& credentials,
+      SecondFactor second_factor = SecondFactor::kNotRequired) const;
 
  private:
   Authenticator(storage::Store& store, const PasswordHasher& hasher,
                 SessionManager& sessions, LoginThrottle& throttle,
+                MfaDevices& mfa, VerificationCodes& codes,
                 std::string dummy_hash)
       : store_(store),
         hasher_(hasher),
         sessions_(sessions),
         throttle_(throttle),
+        mfa_(mfa),
+        codes_(codes),
         dummy_hash_(std::move(dummy_hash)) {}
 
-  absl::StatusOr<Principal> CheckPassword(const Credentials::Password& password,
-                                          absl::string_view address) const;
+  absl::StatusOr<Principal> CheckPassword(const Credentials& credentials,
+                                          SecondFactor second_factor) const;
+  // The code against the MFA device, then against the last code sent.
+  absl::Status CheckCode(const storage::UserRecord& user,
+                         absl::string_view code) const;
   absl::StatusOr<Principal> CheckSession(absl::string_view token) const;
   // Stores a fresh hash when the stored one used weaker parameters.
   void RehashIfOutdated(const storage::UserRecord& user,
@@ -52,6 +74,8 @@ class Authenticator {
   const PasswordHasher& hasher_;
   SessionManager& sessions_;
   LoginThrottle& throttle_;
+  MfaDevices& mfa_;
+  VerificationCodes& codes_;
   // Verified against when the user does not exist, to cost the same time.
   const std::string dummy_hash_;
 };

@@ -4,6 +4,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
+#include "auth/audit_event.h"
 #include "auth/error_reason.h"
 
 namespace identity::auth {
@@ -92,7 +93,8 @@ void LoginThrottle::Report(const std::string& name_key,
     if (record.ok() && record->consecutive_failures() > 0) {
       store_
           .UpdateLoginAttempts(
-              name_key, [](storage::LoginAttemptsRecord& r) { r.Clear(); })
+              name_key, [](storage::LoginAttemptsRecord& r) { r.Clear(); },
+              /*audit=*/{})
           .status()
           .IgnoreError();
     }
@@ -100,6 +102,19 @@ void LoginThrottle::Report(const std::string& name_key,
     const int max_failures = policy_.max_failures;
     const int64_t lock_micros =
         absl::ToInt64Microseconds(policy_.lock_duration);
+    // Every writer of this name holds the shard lock, so the record read
+    // here is the one the update below changes: it tells whether this
+    // failure locks the name, for the audit trail.
+    absl::StatusOr<storage::LoginAttemptsRecord> before =
+        store_.GetLoginAttempts(name_key);
+    Principal nobody;
+    nobody.client_address = address;
+    storage::AuditEvents audit = AuditEvents(
+        storage::AuditEventRecord::LOGIN_FAILED, nobody, clock_, "", name_key);
+    if (before.ok() && before->consecutive_failures() + 1 >= max_failures) {
+      audit.push_back(AuditEvent(storage::AuditEventRecord::USER_LOCKED, nobody,
+                                 clock_, "", name_key));
+    }
     // If this write fails the failure goes uncounted; the reservation is
     // still released, so the name is never wedged.
     store_
@@ -112,7 +127,8 @@ void LoginThrottle::Report(const std::string& name_key,
                 r.set_locked_until_micros(now + lock_micros);
                 r.set_consecutive_failures(0);  // a fresh count after the lock
               }
-            })
+            },
+            audit)
         .status()
         .IgnoreError();
   }
@@ -125,13 +141,14 @@ void LoginThrottle::Release(Shard& shard, const std::string& name_key) {
   if (--it->second <= 0) shard.in_flight.erase(it);
 }
 
-absl::Status LoginThrottle::Unlock(absl::string_view user_name) {
+absl::Status LoginThrottle::Unlock(absl::string_view user_name,
+                                   const storage::AuditEvents& audit) {
   const std::string name_key = absl::AsciiStrToLower(user_name);
   Shard& shard = ShardFor(name_key);
   absl::MutexLock lock(&shard.mu);
   return store_
-      .UpdateLoginAttempts(name_key,
-                           [](storage::LoginAttemptsRecord& r) { r.Clear(); })
+      .UpdateLoginAttempts(
+          name_key, [](storage::LoginAttemptsRecord& r) { r.Clear(); }, audit)
       .status();
 }
 

@@ -68,8 +68,10 @@ class LoginThrottle {
   absl::StatusOr<Ticket> Admit(absl::string_view user_name,
                                absl::string_view address);
 
-  // Clears the name's failures and lock (an admin's unlock).
-  absl::Status Unlock(absl::string_view user_name);
+  // Clears the name's failures and lock (an admin's unlock), writing
+  // `audit` with it.
+  absl::Status Unlock(absl::string_view user_name,
+                      const storage::AuditEvents& audit);
 
  private:
   static constexpr int kShards = 64;

@@ -17,6 +17,9 @@ struct Principal {
   // SHA-256 of the session token this call presented (Bearer); empty for
   // Basic. Enough to end the session, useless to start one.
   std::string session_token_hash;
+  // Where the call came from (an IP address, no port); empty if unknown.
+  // For the audit trail.
+  std::string client_address;
 };
 
 // What a caller presented, parsed from gRPC metadata by the service layer.

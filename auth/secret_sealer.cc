@@ -58,4 +58,13 @@ absl::StatusOr<std::string> SecretSealer::Open(
       " is sealed under an unknown key-encryption key ", sealed.kek_id()));
 }
 
+std::string SecretSealer::KeyedHash(absl::string_view purpose,
+                                    absl::string_view data) const {
+  // Key separation: the KEK itself only ever keys AES-GCM.
+  std::string derived = crypto::HmacSha256(keys_.front().key, purpose);
+  std::string hash = crypto::HmacSha256(derived, data);
+  crypto::Cleanse(derived);
+  return hash;
+}
+
 }  // namespace identity::auth

@@ -33,6 +33,12 @@ class SecretSealer {
   absl::StatusOr<std::string> Open(absl::string_view access_key_id,
                                    const storage::SealedSecret& sealed) const;
 
+  // A keyed hash of `data` under a key derived from the sealing KEK and
+  // `purpose`, for short secrets stored hashed (verification codes): a copy
+  // of the store without the KEK does not reveal them, even by trying all.
+  std::string KeyedHash(absl::string_view purpose,
+                        absl::string_view data) const;
+
   const std::string& sealing_key_id() const { return keys_.front().id; }
 
  private:

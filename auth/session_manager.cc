@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "auth/audit_event.h"
 #include "auth/crypto.h"
 
 namespace identity::auth {
@@ -39,8 +40,10 @@ absl::StatusOr<IssuedSession> SessionManager::Start(
   record.set_user_id(principal.user_id);
   record.set_create_time_micros(absl::ToUnixMicros(now));
   record.set_expire_time_micros(absl::ToUnixMicros(issued.expire_time));
-  if (absl::Status s =
-          store_.CreateSession(crypto::Sha256(issued.token), record);
+  if (absl::Status s = store_.CreateSession(
+          crypto::Sha256(issued.token), record,
+          AuditEvents(storage::AuditEventRecord::LOGIN_SUCCEEDED, principal,
+                      clock_, principal.user_id, principal.user_name));
       !s.ok()) {
     crypto::Cleanse(issued.token);
     return s;

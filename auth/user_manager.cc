@@ -2,6 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "auth/audit_event.h"
 #include "auth/key_generator.h"
 #include "auth/paging.h"
 #include "auth/target_user.h"
@@ -30,7 +32,7 @@ absl::StatusOr<storage::UserRecord> UserManager::CreateUser(
   if (!caller.is_admin) {
     return absl::PermissionDeniedError("only an admin may create users");
   }
-  return Insert(user);
+  return Insert(caller, user);
 }
 
 absl::StatusOr<storage::UserRecord> UserManager::GetUser(
@@ -92,6 +94,18 @@ absl::StatusOr<storage::UserRecord> UserManager::UpdateUser(
   }
   if (!user.ok()) return user.status();
   const bool disabling = update.enabled.has_value() && !*update.enabled;
+  // Which fields changed; the values of personal ones stay out of the log.
+  std::vector<std::string> changes;
+  if (update.display_name) changes.push_back("display_name");
+  if (update.email) changes.push_back("email");
+  if (update.mobile) changes.push_back("mobile");
+  if (update.enabled) {
+    changes.push_back(*update.enabled ? "enabled=true" : "enabled=false");
+  }
+  if (update.role) {
+    changes.push_back(
+        absl::StrCat("role=", storage::UserRecord::Role_Name(*update.role)));
+  }
   absl::StatusOr<storage::UserRecord> updated = store_.UpdateUser(
       user->user_id(),
       [&](storage::UserRecord& record) {
@@ -103,7 +117,10 @@ absl::StatusOr<storage::UserRecord> UserManager::UpdateUser(
         record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
         return absl::OkStatus();
       },
-      /*revoke_sessions=*/disabling);
+      /*revoke_sessions=*/disabling,
+      AuditEvents(storage::AuditEventRecord::USER_UPDATED, caller, clock_,
+                  user->user_id(), user->user_name(), "",
+                  absl::StrJoin(changes, " ")));
   if (absl::IsNotFound(updated.status())) {
     return absl::NotFoundError("user not found");
   }
@@ -121,7 +138,10 @@ absl::Status UserManager::DeleteUser(const Principal& caller,
     return absl::NotFoundError("user not found");
   }
   if (!user.ok()) return user.status();
-  absl::Status status = store_.DeleteUser(user->user_id());
+  absl::Status status = store_.DeleteUser(
+      user->user_id(),
+      AuditEvents(storage::AuditEventRecord::USER_DELETED, caller, clock_,
+                  user->user_id(), user->user_name()));
   if (absl::IsNotFound(status)) return absl::NotFoundError("user not found");
   return status;
 }
@@ -153,7 +173,9 @@ absl::Status UserManager::SetPassword(const Principal& caller,
         record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
         return absl::OkStatus();
       },
-      /*revoke_sessions=*/true);
+      /*revoke_sessions=*/true,
+      AuditEvents(storage::AuditEventRecord::PASSWORD_SET, caller, clock_,
+                  user->user_id(), user->user_name()));
   if (absl::IsNotFound(updated.status())) {
     return absl::NotFoundError("user not found");
   }
@@ -168,7 +190,9 @@ absl::Status UserManager::UnlockUser(const Principal& caller,
   }
   // Unknown names can be locked too (attempts are counted whether or not
   // the user exists), so unlocking one is not an error.
-  return throttle_.Unlock(user_name);
+  return throttle_.Unlock(
+      user_name, AuditEvents(storage::AuditEventRecord::USER_UNLOCKED, caller,
+                             clock_, "", user_name));
 }
 
 absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,
@@ -181,12 +205,14 @@ absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,
   admin.password = std::string(password);
   admin.display_name = "Bootstrap administrator";
   admin.role = storage::UserRecord::ADMIN;
-  absl::StatusOr<storage::UserRecord> created = Insert(admin);
+  // Nobody is signed in yet: the event has no actor.
+  absl::StatusOr<storage::UserRecord> created = Insert(Principal(), admin);
   if (!created.ok()) return created.status();
   return true;
 }
 
-absl::StatusOr<storage::UserRecord> UserManager::Insert(const NewUser& user) {
+absl::StatusOr<storage::UserRecord> UserManager::Insert(const Principal& caller,
+                                                        const NewUser& user) {
   if (absl::Status s = ValidateUserName("user_name", user.user_name); !s.ok()) {
     return s;
   }
@@ -228,7 +254,11 @@ absl::StatusOr<storage::UserRecord> UserManager::Insert(const NewUser& user) {
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   record.set_create_time_micros(now);
   record.set_update_time_micros(now);
-  absl::Status status = store_.CreateUser(record);
+  absl::Status status = store_.CreateUser(
+      record, AuditEvents(storage::AuditEventRecord::USER_CREATED, caller,
+                          clock_, record.user_id(), record.user_name(), "",
+                          absl::StrCat("role=", storage::UserRecord::Role_Name(
+                                                    record.role()))));
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError("user_name: a user of that name exists");
   }

@@ -86,7 +86,8 @@ class UserManager {
                                       absl::string_view password);
 
  private:
-  absl::StatusOr<storage::UserRecord> Insert(const NewUser& user);
+  absl::StatusOr<storage::UserRecord> Insert(const Principal& caller,
+                                             const NewUser& user);
 
   storage::Store& store_;
   const PasswordHasher& hasher_;

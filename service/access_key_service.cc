@@ -25,7 +25,8 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::CreateAccessKey(
             response.set_secret_access_key(created->secret_access_key);
             crypto::Cleanse(created->secret_access_key);
             return absl::OkStatus();
-          });
+          },
+          auth::SecondFactor::kRequiredWhereBound);
 }
 
 grpc::ServerUnaryReactor* AccessKeyServiceImpl::ListAccessKeys(

@@ -37,26 +37,28 @@ class CallRunner {
       : pool_(pool), authenticator_(authenticator), logger_(logger) {}
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
-  // (a string literal).
+  // (a string literal). `second_factor`: whether a password check on this
+  // call also needs x-verification-code where the user has one bound.
   template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
-                                     absl::string_view method,
-                                     const grpc::ByteBuffer* raw_request,
-                                     grpc::ByteBuffer* raw_response,
-                                     Handler<Request, Response> handler) {
+  grpc::ServerUnaryReactor* RunUnary(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
+      Handler<Request, Response> handler,
+      auth::SecondFactor second_factor = auth::SecondFactor::kNotRequired) {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
-    return Run(context, method, std::move(decoded),
-               [this, request, raw_response, handler = std::move(handler)](
-                   const auth::Credentials& credentials) {
-                 absl::StatusOr<auth::Principal> caller =
-                     authenticator_.Authenticate(credentials);
-                 if (!caller.ok()) return caller.status();
-                 Response response;
-                 absl::Status status = handler(*caller, *request, response);
-                 if (status.ok()) EncodeResponse(response, *raw_response);
-                 return status;
-               });
+    return Run(
+        context, method, std::move(decoded),
+        [this, request, raw_response, second_factor,
+         handler = std::move(handler)](const auth::Credentials& credentials) {
+          absl::StatusOr<auth::Principal> caller =
+              authenticator_.Authenticate(credentials, second_factor);
+          if (!caller.ok()) return caller.status();
+          Response response;
+          absl::Status status = handler(*caller, *request, response);
+          if (status.ok()) EncodeResponse(response, *raw_response);
+          return status;
+        });
   }
 
   // Calls handed to the worker pool so far (for tests and metrics).

@@ -12,6 +12,8 @@
 #include "auth/crypto.h"
 #include "auth/key_encryption_key.h"
 #include "auth/key_generator.h"
+#include "service/command_notifier.h"
+#include "service/file_outbox_notifier.h"
 #include "storage/rocksdb_store.h"
 
 namespace identity::service {
@@ -20,6 +22,64 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kGeneratedPasswordLength = 24;
+
+// Stands in when no notifier is configured: says how to configure one.
+class NoNotifier final : public auth::Notifier {
+ public:
+  absl::Status Send(const auth::Notification&) override {
+    return absl::UnavailableError(
+        "this server sends no verification codes: start identityd with "
+        "--notify_outbox or --notify_command");
+  }
+};
+
+// Logs every failed delivery (the caller gets UNAVAILABLE; the operator
+// needs to see why), with the masked destination only.
+class LoggingNotifier final : public auth::Notifier {
+ public:
+  LoggingNotifier(std::unique_ptr<auth::Notifier> inner, Logger& logger)
+      : inner_(std::move(inner)), logger_(logger) {}
+  absl::Status Send(const auth::Notification& notification) override {
+    absl::Status status = inner_->Send(notification);
+    if (!status.ok()) {
+      logger_.Warning("notify_failed",
+                      {{"channel", notification.channel},
+                       {"to", notification.masked_destination},
+                       {"user", notification.user_name},
+                       {"error", std::string(status.message())}});
+    }
+    return status;
+  }
+
+ private:
+  const std::unique_ptr<auth::Notifier> inner_;
+  Logger& logger_;
+};
+
+std::unique_ptr<auth::Notifier> MakeNotifier(const ServerConfig& config,
+                                             Logger& logger) {
+  std::unique_ptr<auth::Notifier> notifier;
+  if (!config.notify_command.empty()) {
+    notifier = std::make_unique<CommandNotifier>(config.notify_command);
+  } else if (!config.notify_outbox_file.empty()) {
+    notifier = std::make_unique<FileOutboxNotifier>(config.notify_outbox_file);
+  } else {
+    notifier = std::make_unique<NoNotifier>();
+  }
+  return std::make_unique<LoggingNotifier>(std::move(notifier), logger);
+}
+
+// One JSON log line per committed audit event, beside the stored record.
+void LogAuditEvent(Logger& logger, const storage::AuditEventRecord& event) {
+  logger.Info("audit",
+              {{"event_id", event.event_id()},
+               {"type", storage::AuditEventRecord::Type_Name(event.type())},
+               {"actor", event.actor_user_name()},
+               {"user", event.user_name()},
+               {"access_key_id", event.access_key_id()},
+               {"peer", event.client_address()},
+               {"detail", event.detail()}});
+}
 
 absl::Status CheckConfig(const ServerConfig& config) {
   if (config.data_dir.empty()) {
@@ -46,6 +106,10 @@ absl::Status CheckConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--lockout_threshold and --max_failures_per_address must be at "
         "least 1, --lockout_duration not negative");
+  }
+  if (!config.notify_command.empty() && !config.notify_outbox_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--notify_command and --notify_outbox exclude each other");
   }
   if (config.worker_threads < 0 || config.max_queued_calls < 1) {
     return absl::InvalidArgumentError(
@@ -117,8 +181,15 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   }
   fs::permissions(config.data_dir, fs::perms::owner_all,
                   fs::perm_options::replace, error);
+  storage::RocksDbStoreOptions store_options;
+  store_options.path = config.data_dir;
+  store_options.sync_writes = config.sync_writes;
+  store_options.audit_observer =
+      [&logger](const storage::AuditEventRecord& event) {
+        LogAuditEvent(logger, event);
+      };
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
-      storage::OpenRocksDbStore({config.data_dir, config.sync_writes});
+      storage::OpenRocksDbStore(store_options);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
 
@@ -137,8 +208,16 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       *store_, clock, auth::SystemRandom(), config.session_ttl);
   throttle_ =
       std::make_unique<auth::LoginThrottle>(*store_, clock, config.lockout);
+  notifier_ = MakeNotifier(config, logger);
+  codes_ = std::make_unique<auth::VerificationCodes>(
+      *store_, *sealer_, clock, auth::SystemRandom(), *notifier_,
+      config.verification_codes);
+  mfa_ = std::make_unique<auth::MfaDevices>(
+      *store_, *sealer_, clock, auth::SystemRandom(), config.mfa_issuer);
+  audit_trail_ = std::make_unique<auth::AuditTrail>(*store_);
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
-      auth::Authenticator::New(*store_, *hasher_, *sessions_, *throttle_);
+      auth::Authenticator::New(*store_, *hasher_, *sessions_, *throttle_, *mfa_,
+                               *codes_);
   if (!authenticator.ok()) return authenticator.status();
   authenticator_ = *std::move(authenticator);
   access_keys_ = std::make_unique<auth::AccessKeyManager>(
@@ -178,8 +257,10 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   runner_ = std::make_unique<CallRunner>(*pool_, *authenticator_, logger);
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
-  user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_);
-  session_service_ = std::make_unique<SessionServiceImpl>(*runner_, *sessions_);
+  user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);
+  session_service_ =
+      std::make_unique<SessionServiceImpl>(*runner_, *sessions_, *codes_);
+  audit_service_ = std::make_unique<AuditServiceImpl>(*runner_, *audit_trail_);
   purge_thread_ = std::thread([this, &logger, config] {
     PurgeSessionsUntilStopped(config.session_purge_interval, logger);
   });
@@ -193,6 +274,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   builder.RegisterService(access_key_service_.get());
   builder.RegisterService(user_service_.get());
   builder.RegisterService(session_service_.get());
+  builder.RegisterService(audit_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -201,7 +283,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   for (const char* name :
        {"identity.v1.AccessKeyService", "identity.v1.UserService",
-        "identity.v1.SessionService"}) {
+        "identity.v1.SessionService", "identity.v1.AuditService"}) {
     health->SetServingStatus(name, true);
   }
   logger.Info("serving", {{"listen", config.listen_address},

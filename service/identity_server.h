@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "auth/access_key_manager.h"
+#include "auth/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
 #include "auth/password_hasher.h"
@@ -19,6 +20,7 @@
 #include "auth/session_manager.h"
 #include "auth/user_manager.h"
 #include "service/access_key_service.h"
+#include "service/audit_service.h"
 #include "service/call_runner.h"
 #include "service/logger.h"
 #include "service/session_service.h"
@@ -51,6 +53,14 @@ struct ServerConfig {
   auth::PasswordPolicy password_policy;
   absl::Duration session_ttl = auth::kDefaultSessionTtl;
   auth::LockoutPolicy lockout;
+  auth::VerificationCodePolicy verification_codes;
+  // Where verification codes go: a JSON-lines file (development) or an
+  // operator's program (see command_notifier.h). With neither, sending a
+  // code fails with UNAVAILABLE.
+  std::string notify_outbox_file;
+  std::string notify_command;
+  // The issuer name authenticator apps show next to the account.
+  std::string mfa_issuer = "identity";
   // How often expired sessions are deleted (they are refused as soon as
   // they expire; this only reclaims their space).
   absl::Duration session_purge_interval = absl::Minutes(10);
@@ -97,6 +107,10 @@ class IdentityServer {
   std::unique_ptr<auth::SecretSealer> sealer_;
   std::unique_ptr<auth::SessionManager> sessions_;
   std::unique_ptr<auth::LoginThrottle> throttle_;
+  std::unique_ptr<auth::Notifier> notifier_;
+  std::unique_ptr<auth::VerificationCodes> codes_;
+  std::unique_ptr<auth::MfaDevices> mfa_;
+  std::unique_ptr<auth::AuditTrail> audit_trail_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;
@@ -105,6 +119,7 @@ class IdentityServer {
   std::unique_ptr<AccessKeyServiceImpl> access_key_service_;
   std::unique_ptr<UserServiceImpl> user_service_;
   std::unique_ptr<SessionServiceImpl> session_service_;
+  std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stop_purging_;
   std::thread purge_thread_;

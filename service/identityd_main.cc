@@ -46,6 +46,15 @@ ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(15),
           "How long a locked user name stays locked.");
 ABSL_FLAG(int, max_failures_per_address, 30,
           "Failed sign-ins one client address may make per minute.");
+ABSL_FLAG(std::string, notify_outbox, "",
+          "Development delivery of verification codes: append each message "
+          "as a JSON line to this file (mode 0600) instead of sending it.");
+ABSL_FLAG(std::string, notify_command, "",
+          "Delivery of verification codes: run this shell command per "
+          "message with the message as JSON on stdin (channel, to, "
+          "masked_to, user_name, message); exit 0 means delivered.");
+ABSL_FLAG(std::string, mfa_issuer, "identity",
+          "Issuer name shown by authenticator apps for MFA devices.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -84,6 +93,9 @@ int Run(Logger& logger) {
   config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);
   config.lockout.max_failures_per_address =
       absl::GetFlag(FLAGS_max_failures_per_address);
+  config.notify_outbox_file = absl::GetFlag(FLAGS_notify_outbox);
+  config.notify_command = absl::GetFlag(FLAGS_notify_command);
+  config.mfa_issuer = absl::GetFlag(FLAGS_mfa_issuer);
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {

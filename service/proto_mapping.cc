@@ -3,14 +3,34 @@
 #include "google/protobuf/timestamp.pb.h"
 
 namespace identity::service {
-namespace {
 
 void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* out) {
   out->set_seconds(unix_micros / 1000000);
   out->set_nanos(static_cast<int32_t>(unix_micros % 1000000) * 1000);
 }
 
-}  // namespace
+absl::Time FromApi(const google::protobuf::Timestamp& time, bool present,
+                   absl::Time absent) {
+  if (!present) return absent;
+  return absl::FromUnixSeconds(time.seconds()) +
+         absl::Nanoseconds(time.nanos());
+}
+
+void ToApi(const storage::AuditEventRecord& event, v1::AuditEvent* out) {
+  out->set_event_id(event.event_id());
+  SetTimestamp(event.time_micros(), out->mutable_time());
+  // The two enums share their numbers; an unknown one stays unspecified.
+  out->set_type(v1::AuditEvent::Type_IsValid(event.type())
+                    ? static_cast<v1::AuditEvent::Type>(event.type())
+                    : v1::AuditEvent::TYPE_UNSPECIFIED);
+  out->set_actor_user_id(event.actor_user_id());
+  out->set_actor_user_name(event.actor_user_name());
+  out->set_user_id(event.user_id());
+  out->set_user_name(event.user_name());
+  out->set_access_key_id(event.access_key_id());
+  out->set_client_address(event.client_address());
+  out->set_detail(event.detail());
+}
 
 void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out) {
   const storage::AccessKeyRecord& record = key.record;
@@ -38,6 +58,7 @@ void ToApi(const storage::UserRecord& user, v1::User* out) {
   out->set_email(user.email());
   out->set_mobile(user.mobile());
   out->set_enabled(!user.disabled());
+  out->set_mfa_enabled(user.mfa_confirmed());
   SetTimestamp(user.create_time_micros(), out->mutable_create_time());
 }
 

@@ -2,6 +2,7 @@
 
 #include "absl/time/time.h"
 #include "auth/crypto.h"
+#include "service/proto_mapping.h"
 
 namespace identity::service {
 
@@ -26,7 +27,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::Login(
         response.mutable_expire_time()->set_seconds(
             absl::ToInt64Seconds(since_epoch));
         return absl::OkStatus();
-      });
+      },
+      auth::SecondFactor::kRequiredWhereBound);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::Logout(
@@ -42,6 +44,36 @@ grpc::ServerUnaryReactor* SessionServiceImpl::Logout(
               "'authorization: Bearer <token>'");
         }
         return sessions_.End(caller.session_token_hash);
+      });
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::SendVerificationCode(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_.RunUnary<v1::SendVerificationCodeRequest,
+                          v1::SendVerificationCodeResponse>(
+      context, "SendVerificationCode", request, response,
+      [this](const auth::Principal& caller,
+             const v1::SendVerificationCodeRequest& request,
+             v1::SendVerificationCodeResponse& response) {
+        storage::VerificationCodeRecord::Channel channel;
+        switch (request.channel()) {
+          case v1::SendVerificationCodeRequest::EMAIL:
+            channel = storage::VerificationCodeRecord::EMAIL;
+            break;
+          case v1::SendVerificationCodeRequest::SMS:
+            channel = storage::VerificationCodeRecord::SMS;
+            break;
+          default:
+            return absl::InvalidArgumentError("channel: must be EMAIL or SMS");
+        }
+        absl::StatusOr<auth::SentVerificationCode> sent =
+            codes_.Send(caller, channel);
+        if (!sent.ok()) return sent.status();
+        response.set_masked_destination(sent->masked_destination);
+        SetTimestamp(absl::ToUnixMicros(sent->expire_time),
+                     response.mutable_expire_time());
+        return absl::OkStatus();
       });
 }
 

@@ -2,23 +2,24 @@
 #define IDENTITY_SERVICE_SESSION_SERVICE_H_
 
 #include "auth/session_manager.h"
+#include "auth/verification_codes.h"
 #include "identity/v1/session_service.grpc.pb.h"
 #include "service/call_runner.h"
 
 namespace identity::service {
 
-// Login and Logout are raw callback methods (see access_key_service.h);
-// SendVerificationCode answers UNIMPLEMENTED until second factors land.
+// Raw callback methods (see access_key_service.h).
 using SessionServiceBase = v1::SessionService::WithRawCallbackMethod_Login<
     v1::SessionService::WithRawCallbackMethod_Logout<
-        v1::SessionService::WithCallbackMethod_SendVerificationCode<
+        v1::SessionService::WithRawCallbackMethod_SendVerificationCode<
             v1::SessionService::Service>>>;
 
 // identity.v1.SessionService.
 class SessionServiceImpl final : public SessionServiceBase {
  public:
-  SessionServiceImpl(CallRunner& runner, auth::SessionManager& sessions)
-      : runner_(runner), sessions_(sessions) {}
+  SessionServiceImpl(CallRunner& runner, auth::SessionManager& sessions,
+                     auth::VerificationCodes& codes)
+      : runner_(runner), sessions_(sessions), codes_(codes) {}
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
                                   const grpc::ByteBuffer* request,
@@ -26,10 +27,14 @@ class SessionServiceImpl final : public SessionServiceBase {
   grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SendVerificationCode(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   CallRunner& runner_;
   auth::SessionManager& sessions_;
+  auth::VerificationCodes& codes_;
 };
 
 }  // namespace identity::service

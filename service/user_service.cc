@@ -128,4 +128,51 @@ grpc::ServerUnaryReactor* UserServiceImpl::UnlockUser(
       });
 }
 
+grpc::ServerUnaryReactor* UserServiceImpl::EnrollMfaDevice(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_
+      .RunUnary<v1::EnrollMfaDeviceRequest, v1::EnrollMfaDeviceResponse>(
+          context, "EnrollMfaDevice", request, response,
+          [this](const auth::Principal& caller,
+                 const v1::EnrollMfaDeviceRequest&,
+                 v1::EnrollMfaDeviceResponse& response) {
+            absl::StatusOr<std::string> uri = mfa_.Enroll(caller);
+            if (!uri.ok()) return uri.status();
+            response.set_otpauth_uri(*uri);
+            crypto::Cleanse(*uri);
+            return absl::OkStatus();
+          },
+          // A password thief must not bind a device of their own.
+          auth::SecondFactor::kRequiredWhereBound);
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::ConfirmMfaDevice(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_
+      .RunUnary<v1::ConfirmMfaDeviceRequest, v1::ConfirmMfaDeviceResponse>(
+          context, "ConfirmMfaDevice", request, response,
+          [this](const auth::Principal& caller,
+                 const v1::ConfirmMfaDeviceRequest& request,
+                 v1::ConfirmMfaDeviceResponse&) {
+            return mfa_.Confirm(caller, request.first_code(),
+                                request.second_code());
+          });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::DeleteMfaDevice(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return runner_
+      .RunUnary<v1::DeleteMfaDeviceRequest, v1::DeleteMfaDeviceResponse>(
+          context, "DeleteMfaDevice", request, response,
+          [this](const auth::Principal& caller,
+                 const v1::DeleteMfaDeviceRequest& request,
+                 v1::DeleteMfaDeviceResponse&) {
+            return mfa_.Delete(caller, request.user_name());
+          },
+          auth::SecondFactor::kRequiredWhereBound);
+}
+
 }  // namespace identity::service

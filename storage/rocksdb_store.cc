@@ -1,6 +1,8 @@
 #include "storage/rocksdb_store.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -36,6 +38,13 @@ constexpr absl::string_view kAdminsLockKey("\0lock", 5);
 constexpr char kSessionTag = 't';
 constexpr char kUserSessionTag = 'u';
 
+// The audit family holds "t" + event id -> the AuditEventRecord, and
+// "u" + case-folded user name + NUL + event id -> "" (per-user index).
+// Event ids are 16 hex digits of the time in microseconds, then 16 of a
+// sequence number, so both kinds of key sort by time.
+constexpr char kAuditTimeTag = 't';
+constexpr char kAuditUserTag = 'u';
+
 rocksdb::Slice ToSlice(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
@@ -56,6 +65,19 @@ std::string UserSessionPrefix(absl::string_view user_id) {
 // "Alice" and "alice" cannot both exist; the record keeps the spelling given.
 std::string UserNameKey(absl::string_view user_name) {
   return absl::AsciiStrToLower(user_name);
+}
+
+std::string AuditUserPrefix(absl::string_view user_name) {
+  return absl::StrCat(absl::string_view(&kAuditUserTag, 1),
+                      Prefix(UserNameKey(user_name)));
+}
+
+// The event-id prefix of a time: every event at or after it sorts at or
+// after this string.
+std::string AuditTimeBound(int64_t time_micros) {
+  return absl::StrCat(
+      absl::Hex(static_cast<uint64_t>(std::max<int64_t>(time_micros, 0)),
+                absl::kZeroPad16));
 }
 
 bool IsEnabledAdmin(const UserRecord& user) {
@@ -88,9 +110,11 @@ class RocksDbStore final : public Store {
  public:
   RocksDbStore(std::unique_ptr<rocksdb::TransactionDB> db,
                std::map<std::string, rocksdb::ColumnFamilyHandle*> families,
-               bool sync_writes)
-      : db_(std::move(db)), families_(std::move(families)) {
-    write_options_.sync = sync_writes;
+               const RocksDbStoreOptions& options)
+      : db_(std::move(db)),
+        families_(std::move(families)),
+        audit_observer_(options.audit_observer) {
+    write_options_.sync = options.sync_writes;
     users_ = families_.at(kUsersColumnFamily);
     user_names_ = families_.at(kUserNamesColumnFamily);
     access_keys_ = families_.at(kAccessKeysColumnFamily);
@@ -98,6 +122,8 @@ class RocksDbStore final : public Store {
     sessions_ = families_.at(kSessionsColumnFamily);
     admins_ = families_.at(kAdminsColumnFamily);
     login_attempts_ = families_.at(kLoginAttemptsColumnFamily);
+    verification_codes_ = families_.at(kVerificationCodesColumnFamily);
+    audit_ = families_.at(kAuditColumnFamily);
   }
 
   ~RocksDbStore() override {
@@ -109,31 +135,35 @@ class RocksDbStore final : public Store {
 
   // --- users --------------------------------------------------------------
 
-  absl::Status CreateUser(const UserRecord& user) override {
+  absl::Status CreateUser(const UserRecord& user,
+                          const AuditEvents& audit) override {
     if (absl::Status s = CheckId(user.user_id(), "user id"); !s.ok()) return s;
     if (user.user_name().empty()) {
       return absl::InvalidArgumentError("storage: user name is empty");
     }
     const std::string name_key = UserNameKey(user.user_name());
-    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
-      std::string existing;
-      rocksdb::Status s =
-          txn.GetForUpdate(read_options_, user_names_, name_key, &existing);
-      if (s.ok()) return absl::AlreadyExistsError("user name taken");
-      if (!s.IsNotFound()) return Check(s, "create user");
-      s = txn.GetForUpdate(read_options_, users_, user.user_id(), &existing);
-      if (s.ok()) return absl::AlreadyExistsError("user id taken");
-      if (!s.IsNotFound()) return Check(s, "create user");
-      if (IsEnabledAdmin(user)) {
-        absl::StatusOr<int> admins = LockAndCountAdmins(txn);
-        if (!admins.ok()) return admins.status();
-        s = txn.Put(admins_, user.user_id(), "");
-        if (!s.ok()) return Check(s, "create user");
-      }
-      s = txn.Put(users_, user.user_id(), user.SerializeAsString());
-      if (s.ok()) s = txn.Put(user_names_, name_key, user.user_id());
-      return Check(s, "create user");
-    });
+    return RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          std::string existing;
+          rocksdb::Status s =
+              txn.GetForUpdate(read_options_, user_names_, name_key, &existing);
+          if (s.ok()) return absl::AlreadyExistsError("user name taken");
+          if (!s.IsNotFound()) return Check(s, "create user");
+          s = txn.GetForUpdate(read_options_, users_, user.user_id(),
+                               &existing);
+          if (s.ok()) return absl::AlreadyExistsError("user id taken");
+          if (!s.IsNotFound()) return Check(s, "create user");
+          if (IsEnabledAdmin(user)) {
+            absl::StatusOr<int> admins = LockAndCountAdmins(txn);
+            if (!admins.ok()) return admins.status();
+            s = txn.Put(admins_, user.user_id(), "");
+            if (!s.ok()) return Check(s, "create user");
+          }
+          s = txn.Put(users_, user.user_id(), user.SerializeAsString());
+          if (s.ok()) s = txn.Put(user_names_, name_key, user.user_id());
+          return Check(s, "create user");
+        },
+        audit);
   }
 
   absl::StatusOr<UserRecord> GetUserById(absl::string_view user_id) override {
@@ -189,11 +219,12 @@ class RocksDbStore final : public Store {
 
   absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
                                         const UserMutation& mutate,
-                                        bool revoke_sessions) override {
+                                        bool revoke_sessions,
+                                        const AuditEvents& audit) override {
     if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
     UserRecord written;
-    absl::Status status =
-        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+    absl::Status status = RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
           absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
           if (!user.ok()) return user.status();
           const bool was_admin = IsEnabledAdmin(*user);
@@ -226,75 +257,85 @@ class RocksDbStore final : public Store {
           if (!s.ok()) return Check(s, "update user");
           written = std::move(updated);
           return absl::OkStatus();
-        });
+        },
+        audit);
     if (!status.ok()) return status;
     return written;
   }
 
-  absl::Status DeleteUser(absl::string_view user_id) override {
+  absl::Status DeleteUser(absl::string_view user_id,
+                          const AuditEvents& audit) override {
     if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
-    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
-      absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
-      if (!user.ok()) return user.status();
-      if (IsEnabledAdmin(*user)) {
-        absl::StatusOr<int> admins = LockAndCountAdmins(txn);
-        if (!admins.ok()) return admins.status();
-        if (*admins <= 1) {
-          return absl::FailedPreconditionError(
-              "the last enabled admin cannot be deleted");
-        }
-        rocksdb::Status s = txn.Delete(admins_, ToSlice(user_id));
-        if (!s.ok()) return Check(s, "delete user");
-      }
-      absl::StatusOr<std::vector<std::string>> key_ids =
-          IndexedIds(txn, user_access_keys_, Prefix(user_id));
-      if (!key_ids.ok()) return key_ids.status();
-      for (const std::string& key_id : *key_ids) {
-        rocksdb::Status s = txn.Delete(access_keys_, key_id);
-        if (s.ok()) {
-          s = txn.Delete(user_access_keys_, Prefix(user_id) + key_id);
-        }
-        if (!s.ok()) return Check(s, "delete user's keys");
-      }
-      if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok()) return s;
-      rocksdb::Status s =
-          txn.Delete(user_names_, UserNameKey(user->user_name()));
-      if (s.ok()) s = txn.Delete(users_, ToSlice(user_id));
-      return Check(s, "delete user");
-    });
+    return RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
+          if (!user.ok()) return user.status();
+          if (IsEnabledAdmin(*user)) {
+            absl::StatusOr<int> admins = LockAndCountAdmins(txn);
+            if (!admins.ok()) return admins.status();
+            if (*admins <= 1) {
+              return absl::FailedPreconditionError(
+                  "the last enabled admin cannot be deleted");
+            }
+            rocksdb::Status s = txn.Delete(admins_, ToSlice(user_id));
+            if (!s.ok()) return Check(s, "delete user");
+          }
+          absl::StatusOr<std::vector<std::string>> key_ids =
+              IndexedIds(txn, user_access_keys_, Prefix(user_id));
+          if (!key_ids.ok()) return key_ids.status();
+          for (const std::string& key_id : *key_ids) {
+            rocksdb::Status s = txn.Delete(access_keys_, key_id);
+            if (s.ok()) {
+              s = txn.Delete(user_access_keys_, Prefix(user_id) + key_id);
+            }
+            if (!s.ok()) return Check(s, "delete user's keys");
+          }
+          if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok())
+            return s;
+          rocksdb::Status s =
+              txn.Delete(user_names_, UserNameKey(user->user_name()));
+          if (s.ok()) s = txn.Delete(users_, ToSlice(user_id));
+          if (s.ok()) s = txn.Delete(verification_codes_, ToSlice(user_id));
+          return Check(s, "delete user");
+        },
+        audit);
   }
 
   // --- access keys --------------------------------------------------------
 
   absl::Status CreateAccessKey(const AccessKeyRecord& key,
-                               int max_keys_per_user) override {
+                               int max_keys_per_user,
+                               const AuditEvents& audit) override {
     if (absl::Status s = CheckId(key.user_id(), "user id"); !s.ok()) return s;
     if (absl::Status s = CheckId(key.access_key_id(), "access key id");
         !s.ok()) {
       return s;
     }
     const std::string prefix = Prefix(key.user_id());
-    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
-      // Locking the owner's record serialises every key change of one user,
-      // so the count below cannot go stale before the commit.
-      absl::StatusOr<UserRecord> owner = LockUser(txn, key.user_id());
-      if (!owner.ok()) return owner.status();
-      std::string ignored;
-      rocksdb::Status s = txn.GetForUpdate(read_options_, access_keys_,
-                                           key.access_key_id(), &ignored);
-      if (s.ok()) return absl::AlreadyExistsError("access key id taken");
-      if (!s.IsNotFound()) return Check(s, "create access key");
-      absl::StatusOr<std::vector<std::string>> held =
-          IndexedIds(txn, user_access_keys_, prefix);
-      if (!held.ok()) return held.status();
-      if (static_cast<int>(held->size()) >= max_keys_per_user) {
-        return absl::FailedPreconditionError("access key limit reached");
-      }
-      s = txn.Put(access_keys_, key.access_key_id(), key.SerializeAsString());
-      if (s.ok())
-        s = txn.Put(user_access_keys_, prefix + key.access_key_id(), "");
-      return Check(s, "create access key");
-    });
+    return RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          // Locking the owner's record serialises every key change of one user,
+          // so the count below cannot go stale before the commit.
+          absl::StatusOr<UserRecord> owner = LockUser(txn, key.user_id());
+          if (!owner.ok()) return owner.status();
+          std::string ignored;
+          rocksdb::Status s = txn.GetForUpdate(read_options_, access_keys_,
+                                               key.access_key_id(), &ignored);
+          if (s.ok()) return absl::AlreadyExistsError("access key id taken");
+          if (!s.IsNotFound()) return Check(s, "create access key");
+          absl::StatusOr<std::vector<std::string>> held =
+              IndexedIds(txn, user_access_keys_, prefix);
+          if (!held.ok()) return held.status();
+          if (static_cast<int>(held->size()) >= max_keys_per_user) {
+            return absl::FailedPreconditionError("access key limit reached");
+          }
+          s = txn.Put(access_keys_, key.access_key_id(),
+                      key.SerializeAsString());
+          if (s.ok())
+            s = txn.Put(user_access_keys_, prefix + key.access_key_id(), "");
+          return Check(s, "create access key");
+        },
+        audit);
   }
 
   absl::StatusOr<AccessKeyRecord> GetAccessKey(
@@ -350,14 +391,14 @@ class RocksDbStore final : public Store {
   }
 
   absl::StatusOr<AccessKeyRecord> UpdateAccessKey(
-      absl::string_view access_key_id,
-      const AccessKeyMutation& mutate) override {
+      absl::string_view access_key_id, const AccessKeyMutation& mutate,
+      const AuditEvents& audit) override {
     if (absl::Status s = CheckId(access_key_id, "access key id"); !s.ok()) {
       return s;
     }
     AccessKeyRecord written;
-    absl::Status status =
-        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+    absl::Status status = RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
           absl::StatusOr<AccessKeyRecord> key =
               LockAccessKey(txn, access_key_id);
           if (!key.ok()) return key.status();
@@ -372,34 +413,38 @@ class RocksDbStore final : public Store {
           if (!s.ok()) return Check(s, "update access key");
           written = std::move(updated);
           return absl::OkStatus();
-        });
+        },
+        audit);
     if (!status.ok()) return status;
     return written;
   }
 
-  absl::Status DeleteAccessKey(absl::string_view access_key_id) override {
+  absl::Status DeleteAccessKey(absl::string_view access_key_id,
+                               const AuditEvents& audit) override {
     absl::StatusOr<AccessKeyRecord> key = GetAccessKey(access_key_id);
     if (!key.ok()) return key.status();
     const std::string owner_id = key->user_id();
-    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
-      // The owner first, as CreateAccessKey does: the two serialise.
-      absl::StatusOr<UserRecord> owner = LockUser(txn, owner_id);
-      if (!owner.ok() && !absl::IsNotFound(owner.status())) {
-        return owner.status();
-      }
-      absl::StatusOr<AccessKeyRecord> locked =
-          LockAccessKey(txn, access_key_id);
-      if (!locked.ok()) return locked.status();
-      if (locked->user_id() != owner_id) {
-        return absl::AbortedError("storage: access key changed owner");
-      }
-      rocksdb::Status s = txn.Delete(access_keys_, ToSlice(access_key_id));
-      if (s.ok()) {
-        s = txn.Delete(user_access_keys_,
-                       Prefix(owner_id) + std::string(access_key_id));
-      }
-      return Check(s, "delete access key");
-    });
+    return RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          // The owner first, as CreateAccessKey does: the two serialise.
+          absl::StatusOr<UserRecord> owner = LockUser(txn, owner_id);
+          if (!owner.ok() && !absl::IsNotFound(owner.status())) {
+            return owner.status();
+          }
+          absl::StatusOr<AccessKeyRecord> locked =
+              LockAccessKey(txn, access_key_id);
+          if (!locked.ok()) return locked.status();
+          if (locked->user_id() != owner_id) {
+            return absl::AbortedError("storage: access key changed owner");
+          }
+          rocksdb::Status s = txn.Delete(access_keys_, ToSlice(access_key_id));
+          if (s.ok()) {
+            s = txn.Delete(user_access_keys_,
+                           Prefix(owner_id) + std::string(access_key_id));
+          }
+          return Check(s, "delete access key");
+        },
+        audit);
   }
 
   // --- login attempts -----------------------------------------------------
@@ -415,12 +460,12 @@ class RocksDbStore final : public Store {
   }
 
   absl::StatusOr<LoginAttemptsRecord> UpdateLoginAttempts(
-      absl::string_view user_name,
-      const LoginAttemptsMutation& mutate) override {
+      absl::string_view user_name, const LoginAttemptsMutation& mutate,
+      const AuditEvents& audit) override {
     const std::string key = UserNameKey(user_name);
     LoginAttemptsRecord written;
-    absl::Status status =
-        RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
+    absl::Status status = RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
           std::string bytes;
           rocksdb::Status s =
               txn.GetForUpdate(read_options_, login_attempts_, key, &bytes);
@@ -440,7 +485,8 @@ class RocksDbStore final : public Store {
           if (!s.ok()) return Check(s, "update login attempts");
           written = std::move(record);
           return absl::OkStatus();
-        });
+        },
+        audit);
     if (!status.ok()) return status;
     return written;
   }
@@ -448,24 +494,28 @@ class RocksDbStore final : public Store {
   // --- sessions -----------------------------------------------------------
 
   absl::Status CreateSession(absl::string_view token_hash,
-                             const SessionRecord& session) override {
+                             const SessionRecord& session,
+                             const AuditEvents& audit) override {
     if (absl::Status s = CheckId(session.user_id(), "user id"); !s.ok()) {
       return s;
     }
-    return RunTransaction([&](rocksdb::Transaction& txn) -> absl::Status {
-      // Under the user's lock, so a concurrent DeleteUser or password change
-      // cannot miss the new session.
-      absl::StatusOr<UserRecord> user = LockUser(txn, session.user_id());
-      if (!user.ok()) return user.status();
-      rocksdb::Status s = txn.Put(sessions_, SessionKey(token_hash),
-                                  session.SerializeAsString());
-      if (s.ok()) {
-        s = txn.Put(
-            sessions_,
-            UserSessionPrefix(session.user_id()) + std::string(token_hash), "");
-      }
-      return Check(s, "create session");
-    });
+    return RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          // Under the user's lock, so a concurrent DeleteUser or password
+          // change cannot miss the new session.
+          absl::StatusOr<UserRecord> user = LockUser(txn, session.user_id());
+          if (!user.ok()) return user.status();
+          rocksdb::Status s = txn.Put(sessions_, SessionKey(token_hash),
+                                      session.SerializeAsString());
+          if (s.ok()) {
+            s = txn.Put(
+                sessions_,
+                UserSessionPrefix(session.user_id()) + std::string(token_hash),
+                "");
+          }
+          return Check(s, "create session");
+        },
+        audit);
   }
 
   absl::StatusOr<SessionRecord> GetSession(
@@ -515,26 +565,156 @@ class RocksDbStore final : public Store {
     return purged;
   }
 
+  // --- verification codes -------------------------------------------------
+
+  absl::StatusOr<VerificationCodeRecord> GetVerificationCode(
+      absl::string_view user_id) override {
+    if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
+    std::string bytes;
+    rocksdb::Status s =
+        db_->Get(read_options_, verification_codes_, ToSlice(user_id), &bytes);
+    if (s.IsNotFound()) return VerificationCodeRecord();
+    if (!s.ok()) return Check(s, "get verification code");
+    return Parse<VerificationCodeRecord>(bytes, "verification code");
+  }
+
+  absl::StatusOr<VerificationCodeRecord> UpdateVerificationCode(
+      absl::string_view user_id, const VerificationCodeMutation& mutate,
+      const AuditEvents& audit) override {
+    if (absl::Status s = CheckId(user_id, "user id"); !s.ok()) return s;
+    VerificationCodeRecord written;
+    absl::Status status = RunTransaction(
+        [&](rocksdb::Transaction& txn) -> absl::Status {
+          // The user's lock serialises this with DeleteUser.
+          absl::StatusOr<UserRecord> user = LockUser(txn, user_id);
+          if (!user.ok()) return user.status();
+          std::string bytes;
+          rocksdb::Status s = txn.GetForUpdate(
+              read_options_, verification_codes_, ToSlice(user_id), &bytes);
+          VerificationCodeRecord record;
+          if (s.ok()) {
+            absl::StatusOr<VerificationCodeRecord> parsed =
+                Parse<VerificationCodeRecord>(bytes, "verification code");
+            if (!parsed.ok()) return parsed.status();
+            record = *std::move(parsed);
+          } else if (!s.IsNotFound()) {
+            return Check(s, "lock verification code");
+          }
+          if (absl::Status m = mutate(record); !m.ok()) return m;
+          s = record.ByteSizeLong() == 0
+                  ? txn.Delete(verification_codes_, ToSlice(user_id))
+                  : txn.Put(verification_codes_, ToSlice(user_id),
+                            record.SerializeAsString());
+          if (!s.ok()) return Check(s, "update verification code");
+          written = std::move(record);
+          return absl::OkStatus();
+        },
+        audit);
+    if (!status.ok()) return status;
+    return written;
+  }
+
+  // --- audit ----------------------------------------------------------------
+
+  absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
+      const AuditQuery& query) override {
+    // Both indexes end in the event id, which starts with the time: walk
+    // backwards from the upper bound until the start time or the limit.
+    const std::string prefix = query.user_name.empty()
+                                   ? std::string(1, kAuditTimeTag)
+                                   : AuditUserPrefix(query.user_name);
+    std::string upper = prefix + AuditTimeBound(query.end_micros);
+    if (!query.before_event_id.empty()) {
+      upper = std::min(upper, prefix + query.before_event_id);
+    }
+    const std::string lower = prefix + AuditTimeBound(query.start_micros);
+    std::vector<AuditEventRecord> events;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options_, audit_));
+    for (it->SeekForPrev(upper);
+         it->Valid() && static_cast<int>(events.size()) < query.limit;
+         it->Prev()) {
+      const std::string key = it->key().ToString();
+      if (key >= upper) continue;  // the bound itself (a before_event_id)
+      if (key < lower || !absl::StartsWith(key, prefix)) break;
+      std::string bytes;
+      if (query.user_name.empty()) {
+        bytes = it->value().ToString();
+      } else {
+        const std::string event_key =
+            std::string(1, kAuditTimeTag) + key.substr(prefix.size());
+        rocksdb::Status s = db_->Get(read_options_, audit_, event_key, &bytes);
+        if (!s.ok()) return Check(s, "get audit event");
+      }
+      absl::StatusOr<AuditEventRecord> event =
+          Parse<AuditEventRecord>(bytes, "audit event");
+      if (!event.ok()) return event.status();
+      events.push_back(*std::move(event));
+    }
+    if (!it->status().ok()) return Check(it->status(), "scan audit events");
+    return events;
+  }
+
  private:
   // Runs `body` in a pessimistic transaction and commits it, running it
   // again after a lock conflict. An error from `body` rolls back.
+  // `audit` is written in the same transaction and handed to the observer
+  // once committed.
   template <typename Body>
-  absl::Status RunTransaction(Body body) {
+  absl::Status RunTransaction(Body body, const AuditEvents& audit = {}) {
     rocksdb::TransactionOptions txn_options;
     txn_options.lock_timeout = kLockTimeoutMillis;
     txn_options.deadlock_detect = true;
+    AuditEvents events = audit;
+    for (AuditEventRecord& event : events) {
+      event.set_event_id(NextAuditEventId(event.time_micros()));
+    }
     absl::Status status;
     for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
       std::unique_ptr<rocksdb::Transaction> txn(
           db_->BeginTransaction(write_options_, txn_options));
       status = body(*txn);
+      if (status.ok()) status = WriteAuditEvents(*txn, events);
       if (status.ok()) status = Check(txn->Commit(), "commit");
-      if (status.ok()) return status;
+      if (status.ok()) {
+        if (audit_observer_) {
+          for (const AuditEventRecord& event : events) audit_observer_(event);
+        }
+        return status;
+      }
       txn->Rollback().PermitUncheckedError();
       if (!IsRetryableConflict(status)) return status;
       absl::SleepFor(absl::Milliseconds(1 << attempt));
     }
     return status;
+  }
+
+  // Time first, so ids sort by time; then a counter, so events of one
+  // microsecond stay distinct and in order.
+  std::string NextAuditEventId(int64_t time_micros) {
+    return absl::StrCat(
+        AuditTimeBound(time_micros),
+        absl::Hex(audit_sequence_.fetch_add(1), absl::kZeroPad16));
+  }
+
+  absl::Status WriteAuditEvents(rocksdb::Transaction& txn,
+                                const AuditEvents& events) {
+    for (const AuditEventRecord& event : events) {
+      const std::string& id = event.event_id();
+      rocksdb::Status s = txn.Put(audit_, std::string(1, kAuditTimeTag) + id,
+                                  event.SerializeAsString());
+      // Indexed under the user acted on and the actor, once each.
+      if (s.ok() && !event.user_name().empty()) {
+        s = txn.Put(audit_, AuditUserPrefix(event.user_name()) + id, "");
+      }
+      if (s.ok() && !event.actor_user_name().empty() &&
+          UserNameKey(event.actor_user_name()) !=
+              UserNameKey(event.user_name())) {
+        s = txn.Put(audit_, AuditUserPrefix(event.actor_user_name()) + id, "");
+      }
+      if (!s.ok()) return Check(s, "write audit event");
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<UserRecord> LockUser(rocksdb::Transaction& txn,
@@ -635,6 +815,13 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* sessions_;
   rocksdb::ColumnFamilyHandle* admins_;
   rocksdb::ColumnFamilyHandle* login_attempts_;
+  rocksdb::ColumnFamilyHandle* verification_codes_;
+  rocksdb::ColumnFamilyHandle* audit_;
+  const std::function<void(const AuditEventRecord&)> audit_observer_;
+  // Starts from the wall clock so that ids keep growing across restarts
+  // even when event times repeat (an injected clock).
+  std::atomic<uint64_t> audit_sequence_{
+      static_cast<uint64_t>(absl::GetCurrentTimeNanos())};
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
 };
@@ -691,8 +878,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
   for (size_t i = 0; i < handles.size(); ++i) {
     families[names[i]] = handles[i];
   }
-  return std::unique_ptr<Store>(new RocksDbStore(
-      std::move(db), std::move(families), options.sync_writes));
+  return std::unique_ptr<Store>(
+      new RocksDbStore(std::move(db), std::move(families), options));
 }
 
 }  // namespace identity::storage

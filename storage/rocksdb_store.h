@@ -1,6 +1,7 @@
 #ifndef IDENTITY_STORAGE_ROCKSDB_STORE_H_
 #define IDENTITY_STORAGE_ROCKSDB_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct RocksDbStoreOptions {
   std::string path;
   // Off only in tests that measure something other than fsync.
   bool sync_writes = true;
+  // Called with each audit event once its transaction has committed (for
+  // the audit log line); may be empty. Called on the writing thread.
+  std::function<void(const AuditEventRecord&)> audit_observer;
 };
 
 // Opens (creating if needed) a RocksDB TransactionDB-backed Store. Only one

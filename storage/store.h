@@ -1,7 +1,9 @@
 #ifndef IDENTITY_STORAGE_STORE_H_
 #define IDENTITY_STORAGE_STORE_H_
 
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +14,23 @@
 #include "storage/records.pb.h"
 
 namespace identity::storage {
+
+// Security events that record a change (see Store).
+using AuditEvents = std::vector<AuditEventRecord>;
+
+// Which audit events to list, newest first.
+struct AuditQuery {
+  // Events where this user acted or was acted on (without regard to case);
+  // empty: every event.
+  std::string user_name;
+  // Event times in [start_micros, end_micros).
+  int64_t start_micros = 0;
+  int64_t end_micros = std::numeric_limits<int64_t>::max();
+  // Only events older than this event id (the previous page's last);
+  // empty: from the newest.
+  std::string before_event_id;
+  int limit = 100;
+};
 
 // The durable home of users and access keys.
 //
@@ -24,13 +43,18 @@ namespace identity::storage {
 // an id the store cannot hold, Unavailable for a storage fault or contention
 // that outlasted the retries, DataLoss for a record that does not parse.
 //
+// Every change takes the security events that record it (`audit`), written
+// in the same transaction: an event is stored if and only if its change is.
+// The store assigns each event its id. An empty list writes none.
+//
 // Implementations are safe for concurrent use from multiple threads.
 class Store {
  public:
   virtual ~Store() = default;
 
   // Adds a user. AlreadyExists if the user name or user id is taken.
-  virtual absl::Status CreateUser(const UserRecord& user) = 0;
+  virtual absl::Status CreateUser(const UserRecord& user,
+                                  const AuditEvents& audit) = 0;
   virtual absl::StatusOr<UserRecord> GetUserById(absl::string_view user_id) = 0;
   virtual absl::StatusOr<UserRecord> GetUserByName(
       absl::string_view user_name) = 0;
@@ -50,18 +74,21 @@ class Store {
   using UserMutation = std::function<absl::Status(UserRecord&)>;
   virtual absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
                                                 const UserMutation& mutate,
-                                                bool revoke_sessions) = 0;
+                                                bool revoke_sessions,
+                                                const AuditEvents& audit) = 0;
 
   // Deletes the user with all their access keys and sessions in one
   // transaction. FailedPrecondition if they are the last enabled admin.
-  virtual absl::Status DeleteUser(absl::string_view user_id) = 0;
+  virtual absl::Status DeleteUser(absl::string_view user_id,
+                                  const AuditEvents& audit) = 0;
 
   // Adds `key` for key.user_id() atomically with the count of that user's
   // keys: FailedPrecondition if the user already holds `max_keys_per_user`
   // keys (any status), NotFound if the user does not exist, AlreadyExists if
   // the access key id is taken. Holds however many callers race.
   virtual absl::Status CreateAccessKey(const AccessKeyRecord& key,
-                                       int max_keys_per_user) = 0;
+                                       int max_keys_per_user,
+                                       const AuditEvents& audit) = 0;
   virtual absl::StatusOr<AccessKeyRecord> GetAccessKey(
       absl::string_view access_key_id) = 0;
   // The user's keys, oldest first (ties broken by id).
@@ -79,12 +106,14 @@ class Store {
   // `mutate` must not change the key id or owner.
   using AccessKeyMutation = std::function<absl::Status(AccessKeyRecord&)>;
   virtual absl::StatusOr<AccessKeyRecord> UpdateAccessKey(
-      absl::string_view access_key_id, const AccessKeyMutation& mutate) = 0;
+      absl::string_view access_key_id, const AccessKeyMutation& mutate,
+      const AuditEvents& audit) = 0;
 
   // Deletes the key, freeing a slot of its owner's limit. Serialised with
   // CreateAccessKey on the owner, so a delete and creates racing never
   // exceed the limit.
-  virtual absl::Status DeleteAccessKey(absl::string_view access_key_id) = 0;
+  virtual absl::Status DeleteAccessKey(absl::string_view access_key_id,
+                                       const AuditEvents& audit) = 0;
 
   // Failed-login bookkeeping per user name (case-folded like user names),
   // kept whether or not the user exists. A name never seen reads as an
@@ -95,11 +124,13 @@ class Store {
   // deletes the record. Returns the record as written.
   using LoginAttemptsMutation = std::function<void(LoginAttemptsRecord&)>;
   virtual absl::StatusOr<LoginAttemptsRecord> UpdateLoginAttempts(
-      absl::string_view user_name, const LoginAttemptsMutation& mutate) = 0;
+      absl::string_view user_name, const LoginAttemptsMutation& mutate,
+      const AuditEvents& audit) = 0;
 
   // Sessions, keyed by the SHA-256 of their token.
   virtual absl::Status CreateSession(absl::string_view token_hash,
-                                     const SessionRecord& session) = 0;
+                                     const SessionRecord& session,
+                                     const AuditEvents& audit) = 0;
   virtual absl::StatusOr<SessionRecord> GetSession(
       absl::string_view token_hash) = 0;
   // OK whether or not the session existed.
@@ -107,6 +138,22 @@ class Store {
   // Deletes sessions that expired at or before `now_micros`; returns how
   // many.
   virtual absl::StatusOr<int> PurgeExpiredSessions(int64_t now_micros) = 0;
+
+  // The one-time code last sent to the user; an empty record if none.
+  virtual absl::StatusOr<VerificationCodeRecord> GetVerificationCode(
+      absl::string_view user_id) = 0;
+  // Reads, applies `mutate` and writes atomically, serialised with the
+  // user's other changes; an error from `mutate` aborts, an empty result
+  // deletes. NotFound if the user does not exist. Deleted with the user.
+  using VerificationCodeMutation =
+      std::function<absl::Status(VerificationCodeRecord&)>;
+  virtual absl::StatusOr<VerificationCodeRecord> UpdateVerificationCode(
+      absl::string_view user_id, const VerificationCodeMutation& mutate,
+      const AuditEvents& audit) = 0;
+
+  // Audit events matching `query`, newest first.
+  virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
+      const AuditQuery& query) = 0;
 };
 
 }  // namespace identity::storage

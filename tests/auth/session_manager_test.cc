@@ -84,8 +84,9 @@ TEST(Authenticator, RehashesAnOutdatedHashOnLogin) {
   SessionManager sessions(*env.store, env.clock, SystemRandom(),
                           absl::Hours(1));
   LoginThrottle throttle(*env.store, env.clock, LockoutPolicy{});
-  auto authenticator =
-      Authenticator::New(*env.store, stronger, sessions, throttle).value();
+  auto authenticator = Authenticator::New(*env.store, stronger, sessions,
+                                          throttle, env.mfa, env.codes)
+                           .value();
   Credentials basic;
   basic.password = Credentials::Password{"alice", AuthEnv::kAlicePassword};
   ASSERT_TRUE(authenticator->Authenticate(basic).ok());

@@ -8,6 +8,7 @@
 
 #include "auth/validation.h"
 #include "identity/v1/access_key_service.pb.h"
+#include "identity/v1/audit_service.pb.h"
 #include "identity/v1/session_service.pb.h"
 #include "identity/v1/user_service.pb.h"
 #include "service/message_codec.h"
@@ -18,7 +19,7 @@ using identity::auth::PasswordPolicy;
 namespace v1 = identity::v1;
 
 std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t which) {
-  switch (which % 13) {
+  switch (which % 17) {
     case 0:
       return std::make_unique<v1::CreateAccessKeyRequest>();
     case 1:
@@ -43,8 +44,16 @@ std::unique_ptr<google::protobuf::Message> NewRequest(uint8_t which) {
       return std::make_unique<v1::UnlockUserRequest>();
     case 11:
       return std::make_unique<v1::LoginRequest>();
-    default:
+    case 12:
       return std::make_unique<v1::SendVerificationCodeRequest>();
+    case 13:
+      return std::make_unique<v1::EnrollMfaDeviceRequest>();
+    case 14:
+      return std::make_unique<v1::ConfirmMfaDeviceRequest>();
+    case 15:
+      return std::make_unique<v1::DeleteMfaDeviceRequest>();
+    default:
+      return std::make_unique<v1::ListAuditEventsRequest>();
   }
 }
 

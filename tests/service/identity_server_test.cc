@@ -370,15 +370,6 @@ TEST_F(IdentityServerTest, UsersCreateAndGet) {
   EXPECT_EQ(got.user().display_name(), "Dave Ops");
 }
 
-TEST_F(IdentityServerTest, SendVerificationCodeIsDeclaredButUnimplemented) {
-  grpc::ClientContext context;
-  ServerEnv::SetBasic(context, "alice", kAlicePassword);
-  v1::SendVerificationCodeResponse response;
-  EXPECT_EQ(
-      env_.sessions->SendVerificationCode(&context, {}, &response).error_code(),
-      grpc::StatusCode::UNIMPLEMENTED);
-}
-
 TEST_F(IdentityServerTest, HealthServiceAnswersServing) {
   auto health = grpc::health::v1::Health::NewStub(env_.channel());
   for (const char* service : {"", "identity.v1.AccessKeyService"}) {

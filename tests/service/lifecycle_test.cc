@@ -407,7 +407,7 @@ TEST_F(LifecycleTest, SessionsSurviveARestartAndExpiredOnesArePurged) {
   env_.Restart();                     // purges at start
   env_.Stop();
   auto store =
-      storage::OpenRocksDbStore({env_.config().data_dir, false}).value();
+      storage::OpenRocksDbStore({env_.config().data_dir, false, {}}).value();
   EXPECT_TRUE(
       absl::IsNotFound(store->GetSession(crypto::Sha256(live)).status()));
   EXPECT_TRUE(store->GetSession(crypto::Sha256(fresh)).ok());

@@ -40,10 +40,10 @@ SessionRecord Session(const std::string& user_id, int64_t expire) {
 class StoreLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = OpenRocksDbStore({dir_.Join("db"), false}).value();
+    store_ = OpenRocksDbStore({dir_.Join("db"), false, {}}).value();
     ASSERT_TRUE(
-        store_->CreateUser(User("ADMIN1", "root", UserRecord::ADMIN)).ok());
-    ASSERT_TRUE(store_->CreateUser(User("U1", "alice")).ok());
+        store_->CreateUser(User("ADMIN1", "root", UserRecord::ADMIN), {}).ok());
+    ASSERT_TRUE(store_->CreateUser(User("U1", "alice"), {}).ok());
   }
   testing::TempDir dir_;
   std::unique_ptr<Store> store_;
@@ -51,13 +51,12 @@ class StoreLifecycleTest : public ::testing::Test {
 
 TEST_F(StoreLifecycleTest, UpdateUserAppliesTheMutation) {
   UserRecord updated = store_
-                           ->UpdateUser(
-                               "U1",
-                               [](UserRecord& u) {
-                                 u.set_display_name("Alice");
-                                 return absl::OkStatus();
-                               },
-                               false)
+                           ->UpdateUser("U1",
+                                        [](UserRecord& u) {
+                                          u.set_display_name("Alice");
+                                          return absl::OkStatus();
+                                        },
+                                        false, {})
                            .value();
   EXPECT_EQ(updated.display_name(), "Alice");
   EXPECT_EQ(store_->GetUserById("U1").value().display_name(), "Alice");
@@ -66,13 +65,13 @@ TEST_F(StoreLifecycleTest, UpdateUserAppliesTheMutation) {
           ->UpdateUser(
               "U1",
               [](UserRecord&) { return absl::InvalidArgumentError("no"); },
-              false)
+              false, {})
           .status();
   EXPECT_TRUE(absl::IsInvalidArgument(refused));
   EXPECT_TRUE(absl::IsNotFound(
       store_
-          ->UpdateUser(
-              "NOPE", [](UserRecord&) { return absl::OkStatus(); }, false)
+          ->UpdateUser("NOPE", [](UserRecord&) { return absl::OkStatus(); },
+                       false, {})
           .status()));
 }
 
@@ -86,50 +85,47 @@ TEST_F(StoreLifecycleTest, TheLastEnabledAdminCannotGo) {
     return absl::OkStatus();
   };
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store_->UpdateUser("ADMIN1", demote, false).status()));
+      store_->UpdateUser("ADMIN1", demote, false, {}).status()));
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store_->UpdateUser("ADMIN1", disable, false).status()));
-  EXPECT_TRUE(absl::IsFailedPrecondition(store_->DeleteUser("ADMIN1")));
+      store_->UpdateUser("ADMIN1", disable, false, {}).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->DeleteUser("ADMIN1", {})));
   // With a second admin, the first may go.
   ASSERT_TRUE(store_
-                  ->UpdateUser(
-                      "U1",
-                      [](UserRecord& u) {
-                        u.set_role(UserRecord::ADMIN);
-                        return absl::OkStatus();
-                      },
-                      false)
+                  ->UpdateUser("U1",
+                               [](UserRecord& u) {
+                                 u.set_role(UserRecord::ADMIN);
+                                 return absl::OkStatus();
+                               },
+                               false, {})
                   .ok());
-  EXPECT_TRUE(store_->UpdateUser("ADMIN1", disable, false).ok());
+  EXPECT_TRUE(store_->UpdateUser("ADMIN1", disable, false, {}).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store_->UpdateUser("U1", demote, false).status()));
+      store_->UpdateUser("U1", demote, false, {}).status()));
   // Re-enabling ADMIN1 makes it count again.
   ASSERT_TRUE(store_
-                  ->UpdateUser(
-                      "ADMIN1",
-                      [](UserRecord& u) {
-                        u.set_disabled(false);
-                        return absl::OkStatus();
-                      },
-                      false)
+                  ->UpdateUser("ADMIN1",
+                               [](UserRecord& u) {
+                                 u.set_disabled(false);
+                                 return absl::OkStatus();
+                               },
+                               false, {})
                   .ok());
-  EXPECT_TRUE(store_->DeleteUser("U1").ok());
+  EXPECT_TRUE(store_->DeleteUser("U1", {}).ok());
 }
 
 TEST_F(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
   ASSERT_TRUE(
-      store_->CreateUser(User("ADMIN2", "root2", UserRecord::ADMIN)).ok());
+      store_->CreateUser(User("ADMIN2", "root2", UserRecord::ADMIN), {}).ok());
   for (int round = 0; round < 20; ++round) {
     std::atomic<int> ok{0};
     auto demote = [&](const std::string& id) {
       if (store_
-              ->UpdateUser(
-                  id,
-                  [](UserRecord& u) {
-                    u.set_role(UserRecord::USER);
-                    return absl::OkStatus();
-                  },
-                  false)
+              ->UpdateUser(id,
+                           [](UserRecord& u) {
+                             u.set_role(UserRecord::USER);
+                             return absl::OkStatus();
+                           },
+                           false, {})
               .ok()) {
         ++ok;
       }
@@ -141,54 +137,54 @@ TEST_F(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
     // Restore both for the next round.
     for (const char* id : {"ADMIN1", "ADMIN2"}) {
       ASSERT_TRUE(store_
-                      ->UpdateUser(
-                          id,
-                          [](UserRecord& u) {
-                            u.set_role(UserRecord::ADMIN);
-                            return absl::OkStatus();
-                          },
-                          false)
+                      ->UpdateUser(id,
+                                   [](UserRecord& u) {
+                                     u.set_role(UserRecord::ADMIN);
+                                     return absl::OkStatus();
+                                   },
+                                   false, {})
                       .ok());
     }
   }
 }
 
 TEST_F(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2).ok());
-  ASSERT_TRUE(store_->CreateSession("hash-1", Session("U1", 100)).ok());
-  ASSERT_TRUE(store_->DeleteUser("U1").ok());
+  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
+  ASSERT_TRUE(store_->CreateSession("hash-1", Session("U1", 100), {}).ok());
+  ASSERT_TRUE(store_->DeleteUser("U1", {}).ok());
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserById("U1").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserByName("alice").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetAccessKey("K1").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetSession("hash-1").status()));
   EXPECT_TRUE(store_->ListAccessKeys("U1").value().empty());
-  EXPECT_TRUE(absl::IsNotFound(store_->DeleteUser("U1")));
+  EXPECT_TRUE(absl::IsNotFound(store_->DeleteUser("U1", {})));
   // The name is free again.
-  EXPECT_TRUE(store_->CreateUser(User("U2", "Alice")).ok());
+  EXPECT_TRUE(store_->CreateUser(User("U2", "Alice"), {}).ok());
 }
 
 TEST_F(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2).ok());
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K2", "U1"), 2).ok());
+  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
+  ASSERT_TRUE(store_->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
   AccessKeyRecord updated =
       store_
           ->UpdateAccessKey("K1",
                             [](AccessKeyRecord& k) {
                               k.set_status(AccessKeyRecord::INACTIVE);
                               return absl::OkStatus();
-                            })
+                            },
+                            {})
           .value();
   EXPECT_EQ(updated.status(), AccessKeyRecord::INACTIVE);
   // Inactive keys still count.
-  EXPECT_TRUE(
-      absl::IsFailedPrecondition(store_->CreateAccessKey(Key("K3", "U1"), 2)));
-  ASSERT_TRUE(store_->DeleteAccessKey("K1").ok());
-  EXPECT_TRUE(absl::IsNotFound(store_->DeleteAccessKey("K1")));
-  EXPECT_TRUE(store_->CreateAccessKey(Key("K3", "U1"), 2).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      store_->CreateAccessKey(Key("K3", "U1"), 2, {})));
+  ASSERT_TRUE(store_->DeleteAccessKey("K1", {}).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->DeleteAccessKey("K1", {})));
+  EXPECT_TRUE(store_->CreateAccessKey(Key("K3", "U1"), 2, {}).ok());
   EXPECT_TRUE(absl::IsNotFound(
       store_
-          ->UpdateAccessKey("K1",
-                            [](AccessKeyRecord&) { return absl::OkStatus(); })
+          ->UpdateAccessKey(
+              "K1", [](AccessKeyRecord&) { return absl::OkStatus(); }, {})
           .status()));
 }
 
@@ -200,13 +196,14 @@ TEST_F(StoreLifecycleTest, DeletesAndCreatesRacingNeverExceedTheLimit) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 40; ++i) {
         if ((t + i) % 2 == 0) {
-          store_->CreateAccessKey(Key(absl::StrCat("K", next_id++), "U1"), 2)
+          store_
+              ->CreateAccessKey(Key(absl::StrCat("K", next_id++), "U1"), 2, {})
               .IgnoreError();
         } else {
           std::vector<AccessKeyRecord> keys =
               store_->ListAccessKeys("U1").value();
           if (!keys.empty()) {
-            store_->DeleteAccessKey(keys[i % keys.size()].access_key_id())
+            store_->DeleteAccessKey(keys[i % keys.size()].access_key_id(), {})
                 .IgnoreError();
           }
         }
@@ -222,10 +219,10 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
   std::set<std::string> before;
   for (int u = 0; u < 30; ++u) {
     const std::string user_id = absl::StrCat("P", u);
-    ASSERT_TRUE(store_->CreateUser(User(user_id, user_id)).ok());
+    ASSERT_TRUE(store_->CreateUser(User(user_id, user_id), {}).ok());
     for (int k = 0; k < 2; ++k) {
       const std::string id = absl::StrCat("K", u * 10 + k);
-      ASSERT_TRUE(store_->CreateAccessKey(Key(id, user_id), 2).ok());
+      ASSERT_TRUE(store_->CreateAccessKey(Key(id, user_id), 2, {}).ok());
       before.insert(id);
     }
   }
@@ -233,8 +230,8 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
   std::thread inserter([&] {
     for (int i = 0; !stop; ++i) {
       const std::string user_id = absl::StrCat("Q", i);
-      store_->CreateUser(User(user_id, user_id)).IgnoreError();
-      store_->CreateAccessKey(Key(absl::StrCat("K", 1000 + i), user_id), 2)
+      store_->CreateUser(User(user_id, user_id), {}).IgnoreError();
+      store_->CreateAccessKey(Key(absl::StrCat("K", 1000 + i), user_id), 2, {})
           .IgnoreError();
     }
   });
@@ -254,8 +251,8 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
 }
 
 TEST_F(StoreLifecycleTest, ListUsersPagesByName) {
-  ASSERT_TRUE(store_->CreateUser(User("U3", "Carol")).ok());
-  ASSERT_TRUE(store_->CreateUser(User("U4", "bob")).ok());
+  ASSERT_TRUE(store_->CreateUser(User("U3", "Carol"), {}).ok());
+  ASSERT_TRUE(store_->CreateUser(User("U4", "bob"), {}).ok());
   std::vector<UserRecord> first = store_->ListUsers("", 2).value();
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].user_name(), "alice");
@@ -268,11 +265,12 @@ TEST_F(StoreLifecycleTest, ListUsersPagesByName) {
 
 TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
   ASSERT_TRUE(
-      store_->CreateSession(std::string("h\0a", 3), Session("U1", 100)).ok());
-  ASSERT_TRUE(store_->CreateSession("hb", Session("U1", 300)).ok());
-  ASSERT_TRUE(store_->CreateSession("hc", Session("ADMIN1", 300)).ok());
+      store_->CreateSession(std::string("h\0a", 3), Session("U1", 100), {})
+          .ok());
+  ASSERT_TRUE(store_->CreateSession("hb", Session("U1", 300), {}).ok());
+  ASSERT_TRUE(store_->CreateSession("hc", Session("ADMIN1", 300), {}).ok());
   EXPECT_TRUE(
-      absl::IsNotFound(store_->CreateSession("hx", Session("NOPE", 300))));
+      absl::IsNotFound(store_->CreateSession("hx", Session("NOPE", 300), {})));
   EXPECT_EQ(store_->GetSession(std::string("h\0a", 3)).value().user_id(), "U1");
 
   EXPECT_EQ(store_->PurgeExpiredSessions(200).value(), 1);
@@ -286,9 +284,9 @@ TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
 
   // A password change revokes the user's sessions in the same transaction.
   ASSERT_TRUE(store_
-                  ->UpdateUser(
-                      "U1", [](UserRecord&) { return absl::OkStatus(); },
-                      /*revoke_sessions=*/true)
+                  ->UpdateUser("U1",
+                               [](UserRecord&) { return absl::OkStatus(); },
+                               /*revoke_sessions=*/true, {})
                   .ok());
   EXPECT_TRUE(absl::IsNotFound(store_->GetSession("hb").status()));
   EXPECT_EQ(store_->PurgeExpiredSessions(1000).value(), 0);

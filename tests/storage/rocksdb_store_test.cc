@@ -37,7 +37,7 @@ class RocksDbStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<Store> Open() {
     absl::StatusOr<std::unique_ptr<Store>> store =
-        OpenRocksDbStore({dir_.Join("db"), /*sync_writes=*/true});
+        OpenRocksDbStore({dir_.Join("db"), /*sync_writes=*/true, {}});
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
@@ -47,7 +47,7 @@ class RocksDbStoreTest : public ::testing::Test {
 TEST_F(RocksDbStoreTest, UsersByIdAndByNameIgnoringCase) {
   auto store = Open();
   EXPECT_FALSE(store->HasUsers().value());
-  ASSERT_TRUE(store->CreateUser(User("U1", "Alice")).ok());
+  ASSERT_TRUE(store->CreateUser(User("U1", "Alice"), {}).ok());
   EXPECT_TRUE(store->HasUsers().value());
   EXPECT_EQ(store->GetUserById("U1").value().user_name(), "Alice");
   EXPECT_EQ(store->GetUserByName("alice").value().user_id(), "U1");
@@ -58,23 +58,24 @@ TEST_F(RocksDbStoreTest, UsersByIdAndByNameIgnoringCase) {
 
 TEST_F(RocksDbStoreTest, CreateUserRefusesTakenNameOrId) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice")).ok());
-  EXPECT_TRUE(absl::IsAlreadyExists(store->CreateUser(User("U2", "ALICE"))));
-  EXPECT_TRUE(absl::IsAlreadyExists(store->CreateUser(User("U1", "bob"))));
+  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+  EXPECT_TRUE(
+      absl::IsAlreadyExists(store->CreateUser(User("U2", "ALICE"), {})));
+  EXPECT_TRUE(absl::IsAlreadyExists(store->CreateUser(User("U1", "bob"), {})));
   EXPECT_TRUE(absl::IsNotFound(store->GetUserByName("bob").status()));
 }
 
 TEST_F(RocksDbStoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice")).ok());
-  EXPECT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2).ok());
+  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+  EXPECT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
   EXPECT_TRUE(
-      absl::IsAlreadyExists(store->CreateAccessKey(Key("K1", "U1"), 2)));
-  EXPECT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2).ok());
-  EXPECT_TRUE(
-      absl::IsFailedPrecondition(store->CreateAccessKey(Key("K3", "U1"), 2)));
+      absl::IsAlreadyExists(store->CreateAccessKey(Key("K1", "U1"), 2, {})));
+  EXPECT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      store->CreateAccessKey(Key("K3", "U1"), 2, {})));
   EXPECT_TRUE(absl::IsNotFound(store->GetAccessKey("K3").status()));
-  EXPECT_TRUE(absl::IsNotFound(store->CreateAccessKey(Key("K4", "U9"), 2)));
+  EXPECT_TRUE(absl::IsNotFound(store->CreateAccessKey(Key("K4", "U9"), 2, {})));
   EXPECT_EQ(store->GetAccessKey("K2").value().sealed_secret().ciphertext(),
             "sealed-bytes");
 }
@@ -82,11 +83,11 @@ TEST_F(RocksDbStoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
 TEST_F(RocksDbStoreTest, ListIsPerUserOldestFirst) {
   auto store = Open();
   // "U1" is a prefix of "U10": the index must still keep them apart.
-  ASSERT_TRUE(store->CreateUser(User("U1", "a")).ok());
-  ASSERT_TRUE(store->CreateUser(User("U10", "b")).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KB", "U1", 20), 5).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KA", "U1", 10), 5).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KC", "U10", 5), 5).ok());
+  ASSERT_TRUE(store->CreateUser(User("U1", "a"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(User("U10", "b"), {}).ok());
+  ASSERT_TRUE(store->CreateAccessKey(Key("KB", "U1", 20), 5, {}).ok());
+  ASSERT_TRUE(store->CreateAccessKey(Key("KA", "U1", 10), 5, {}).ok());
+  ASSERT_TRUE(store->CreateAccessKey(Key("KC", "U10", 5), 5, {}).ok());
   std::vector<AccessKeyRecord> keys = store->ListAccessKeys("U1").value();
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].access_key_id(), "KA");
@@ -98,7 +99,7 @@ TEST_F(RocksDbStoreTest, ListIsPerUserOldestFirst) {
 TEST_F(RocksDbStoreTest, IdsWithNulBytesAreRejected) {
   auto store = Open();
   EXPECT_TRUE(absl::IsInvalidArgument(
-      store->CreateUser(User(std::string("U\0x", 3), "x"))));
+      store->CreateUser(User(std::string("U\0x", 3), "x"), {})));
   EXPECT_TRUE(absl::IsInvalidArgument(
       store->ListAccessKeys(std::string("U\0", 2)).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(store->GetAccessKey("").status()));
@@ -106,13 +107,13 @@ TEST_F(RocksDbStoreTest, IdsWithNulBytesAreRejected) {
 
 TEST_F(RocksDbStoreTest, ConcurrentCreatesNeverExceedTheLimit) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice")).ok());
+  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   std::atomic<int> created{0}, limited{0}, other{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 32; ++t) {
     threads.emplace_back([&, t] {
       absl::Status s =
-          store->CreateAccessKey(Key(absl::StrCat("K", t), "U1"), 2);
+          store->CreateAccessKey(Key(absl::StrCat("K", t), "U1"), 2, {});
       if (s.ok()) {
         ++created;
       } else if (absl::IsFailedPrecondition(s)) {
@@ -132,21 +133,21 @@ TEST_F(RocksDbStoreTest, ConcurrentCreatesNeverExceedTheLimit) {
 TEST_F(RocksDbStoreTest, EverythingSurvivesARestart) {
   {
     auto store = Open();
-    ASSERT_TRUE(store->CreateUser(User("U1", "alice")).ok());
-    ASSERT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2).ok());
-    ASSERT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2).ok());
+    ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+    ASSERT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
+    ASSERT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
   }
   auto store = Open();
   EXPECT_EQ(store->GetUserByName("alice").value().user_id(), "U1");
   EXPECT_EQ(store->ListAccessKeys("U1").value().size(), 2u);
-  EXPECT_TRUE(
-      absl::IsFailedPrecondition(store->CreateAccessKey(Key("K3", "U1"), 2)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      store->CreateAccessKey(Key("K3", "U1"), 2, {})));
 }
 
 TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
   auto store = Open();
   absl::StatusOr<std::unique_ptr<Store>> second =
-      OpenRocksDbStore({dir_.Join("db"), true});
+      OpenRocksDbStore({dir_.Join("db"), true, {}});
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
 }
 
@@ -171,7 +172,7 @@ void RawPut(const std::string& path, const std::string& family,
 TEST_F(RocksDbStoreTest, CorruptRecordIsDataLossNotACrash) {
   {
     auto store = Open();
-    ASSERT_TRUE(store->CreateUser(User("U1", "alice")).ok());
+    ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   }
   RawPut(dir_.Join("db"), kAccessKeysColumnFamily, "KBAD", "\xff\xff\xff");
   auto store = Open();

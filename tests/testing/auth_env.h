@@ -26,7 +26,7 @@ struct AuthEnv {
   static constexpr char kAlicePassword[] = "alice-password-1";
 
   explicit AuthEnv(int max_keys_per_user = 2)
-      : store(storage::OpenRocksDbStore({dir.Join("data"), false}).value()),
+      : store(storage::OpenRocksDbStore({dir.Join("data"), false, {}}).value()),
         hasher(kFastArgon2),
         sealer(auth::SecretSealer::New(
                    {{auth::KeyEncryptionKeyId(std::string(32, 'k')),
@@ -34,9 +34,11 @@ struct AuthEnv {
                    .value()),
         sessions(*store, clock, auth::SystemRandom(), absl::Hours(1)),
         throttle(*store, clock, auth::LockoutPolicy{}),
-        authenticator(
-            auth::Authenticator::New(*store, hasher, sessions, throttle)
-                .value()),
+        codes(*store, *sealer, clock, auth::SystemRandom(), notifier),
+        mfa(*store, *sealer, clock, auth::SystemRandom(), "identity-test"),
+        authenticator(auth::Authenticator::New(*store, hasher, sessions,
+                                               throttle, mfa, codes)
+                          .value()),
         keys(*store, *sealer, clock, auth::SystemRandom(), max_keys_per_user),
         users(*store, hasher, throttle, clock, auth::SystemRandom(),
               auth::PasswordPolicy{}) {
@@ -52,6 +54,7 @@ struct AuthEnv {
   auth::Principal Login(const std::string& name, const std::string& password) {
     auth::Credentials credentials;
     credentials.password = auth::Credentials::Password{name, password};
+    credentials.client_address = "192.0.2.1";
     absl::StatusOr<auth::Principal> principal =
         authenticator->Authenticate(credentials);
     EXPECT_TRUE(principal.ok()) << principal.status();
@@ -65,6 +68,9 @@ struct AuthEnv {
   std::unique_ptr<auth::SecretSealer> sealer;
   auth::SessionManager sessions;
   auth::LoginThrottle throttle;
+  RecordingNotifier notifier;
+  auth::VerificationCodes codes;
+  auth::MfaDevices mfa;
   std::unique_ptr<auth::Authenticator> authenticator;
   auth::AccessKeyManager keys;
   auth::UserManager users;

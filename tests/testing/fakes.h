@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/clock.h"
+#include "auth/notifier.h"
 #include "auth/random_source.h"
 
 namespace identity::testing {
@@ -52,6 +54,35 @@ class FakeClock final : public auth::Clock {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_;
+};
+
+// Keeps what it is asked to deliver, so a test can read the code a user
+// would receive; answers Unavailable while `fail` is set.
+class RecordingNotifier final : public auth::Notifier {
+ public:
+  absl::Status Send(const auth::Notification& notification) override {
+    absl::MutexLock lock(&mu_);
+    if (fail) return absl::UnavailableError("gateway down");
+    sent_.push_back(notification);
+    return absl::OkStatus();
+  }
+  // The six digits of the last message; empty if none was sent.
+  std::string LastCode() const {
+    absl::MutexLock lock(&mu_);
+    if (sent_.empty()) return "";
+    const std::string& message = sent_.back().message;
+    const size_t at = message.find_first_of("0123456789");
+    return at == std::string::npos ? "" : message.substr(at, 6);
+  }
+  size_t count() const {
+    absl::MutexLock lock(&mu_);
+    return sent_.size();
+  }
+  bool fail = false;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<auth::Notification> sent_;
 };
 
 }  // namespace identity::testing

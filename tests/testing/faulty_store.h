@@ -15,8 +15,9 @@ class FaultyStore final : public storage::Store {
 
   std::atomic<bool> fail_writes{false};
 
-  absl::Status CreateUser(const storage::UserRecord& user) override {
-    return Write([&] { return real_.CreateUser(user); });
+  absl::Status CreateUser(const storage::UserRecord& user,
+                          const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.CreateUser(user, audit); });
   }
   absl::StatusOr<storage::UserRecord> GetUserById(
       absl::string_view user_id) override {
@@ -31,18 +32,19 @@ class FaultyStore final : public storage::Store {
       absl::string_view after, int limit) override {
     return real_.ListUsers(after, limit);
   }
-  absl::StatusOr<storage::UserRecord> UpdateUser(absl::string_view user_id,
-                                                 const UserMutation& mutate,
-                                                 bool revoke) override {
+  absl::StatusOr<storage::UserRecord> UpdateUser(
+      absl::string_view user_id, const UserMutation& mutate, bool revoke,
+      const storage::AuditEvents& audit) override {
     if (fail_writes) return Fault();
-    return real_.UpdateUser(user_id, mutate, revoke);
+    return real_.UpdateUser(user_id, mutate, revoke, audit);
   }
-  absl::Status DeleteUser(absl::string_view user_id) override {
-    return Write([&] { return real_.DeleteUser(user_id); });
+  absl::Status DeleteUser(absl::string_view user_id,
+                          const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.DeleteUser(user_id, audit); });
   }
-  absl::Status CreateAccessKey(const storage::AccessKeyRecord& key,
-                               int max) override {
-    return Write([&] { return real_.CreateAccessKey(key, max); });
+  absl::Status CreateAccessKey(const storage::AccessKeyRecord& key, int max,
+                               const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.CreateAccessKey(key, max, audit); });
   }
   absl::StatusOr<storage::AccessKeyRecord> GetAccessKey(
       absl::string_view id) override {
@@ -57,25 +59,29 @@ class FaultyStore final : public storage::Store {
     return real_.ListAllAccessKeys(after, limit);
   }
   absl::StatusOr<storage::AccessKeyRecord> UpdateAccessKey(
-      absl::string_view id, const AccessKeyMutation& mutate) override {
+      absl::string_view id, const AccessKeyMutation& mutate,
+      const storage::AuditEvents& audit) override {
     if (fail_writes) return Fault();
-    return real_.UpdateAccessKey(id, mutate);
+    return real_.UpdateAccessKey(id, mutate, audit);
   }
-  absl::Status DeleteAccessKey(absl::string_view id) override {
-    return Write([&] { return real_.DeleteAccessKey(id); });
+  absl::Status DeleteAccessKey(absl::string_view id,
+                               const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.DeleteAccessKey(id, audit); });
   }
   absl::StatusOr<storage::LoginAttemptsRecord> GetLoginAttempts(
       absl::string_view name) override {
     return real_.GetLoginAttempts(name);
   }
   absl::StatusOr<storage::LoginAttemptsRecord> UpdateLoginAttempts(
-      absl::string_view name, const LoginAttemptsMutation& mutate) override {
+      absl::string_view name, const LoginAttemptsMutation& mutate,
+      const storage::AuditEvents& audit) override {
     if (fail_writes) return Fault();
-    return real_.UpdateLoginAttempts(name, mutate);
+    return real_.UpdateLoginAttempts(name, mutate, audit);
   }
   absl::Status CreateSession(absl::string_view hash,
-                             const storage::SessionRecord& session) override {
-    return Write([&] { return real_.CreateSession(hash, session); });
+                             const storage::SessionRecord& session,
+                             const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.CreateSession(hash, session, audit); });
   }
   absl::StatusOr<storage::SessionRecord> GetSession(
       absl::string_view hash) override {
@@ -87,6 +93,20 @@ class FaultyStore final : public storage::Store {
   absl::StatusOr<int> PurgeExpiredSessions(int64_t now) override {
     if (fail_writes) return Fault();
     return real_.PurgeExpiredSessions(now);
+  }
+  absl::StatusOr<storage::VerificationCodeRecord> GetVerificationCode(
+      absl::string_view user_id) override {
+    return real_.GetVerificationCode(user_id);
+  }
+  absl::StatusOr<storage::VerificationCodeRecord> UpdateVerificationCode(
+      absl::string_view user_id, const VerificationCodeMutation& mutate,
+      const storage::AuditEvents& audit) override {
+    if (fail_writes) return Fault();
+    return real_.UpdateVerificationCode(user_id, mutate, audit);
+  }
+  absl::StatusOr<std::vector<storage::AuditEventRecord>> ListAuditEvents(
+      const storage::AuditQuery& query) override {
+    return real_.ListAuditEvents(query);
   }
 
  private:

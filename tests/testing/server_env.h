@@ -16,6 +16,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "identity/v1/access_key_service.grpc.pb.h"
+#include "identity/v1/audit_service.grpc.pb.h"
 #include "identity/v1/session_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "service/identity_server.h"
@@ -54,6 +55,7 @@ class ServerEnv {
     keys = v1::AccessKeyService::NewStub(channel_);
     users = v1::UserService::NewStub(channel_);
     sessions = v1::SessionService::NewStub(channel_);
+    audit = v1::AuditService::NewStub(channel_);
   }
 
   void Stop() {
@@ -101,6 +103,7 @@ class ServerEnv {
   std::unique_ptr<v1::AccessKeyService::Stub> keys;
   std::unique_ptr<v1::UserService::Stub> users;
   std::unique_ptr<v1::SessionService::Stub> sessions;
+  std::unique_ptr<v1::AuditService::Stub> audit;
 
  private:
   TempDir dir_;
