@@ -2,6 +2,7 @@
 # Installs what is needed, builds identityd and runs it on 127.0.0.1:50051
 # with its embedded store under build/dev/. The first start creates a
 # development key-encryption key and an admin whose password it prints once.
+# Verification codes are "sent" to build/dev/outbox.jsonl.
 # Extra arguments are passed to identityd (e.g. --listen=127.0.0.1:6000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,5 @@ exec build/service/identityd \
   --listen=127.0.0.1:50051 \
   --data_dir=build/dev/data \
   --master_key_file=build/dev/master.key \
+  --notify_outbox=build/dev/outbox.jsonl \
   "$@"
