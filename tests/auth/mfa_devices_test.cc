@@ -1,5 +1,9 @@
 #include "auth/mfa_devices.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "testing/auth_env.h"
@@ -78,6 +82,22 @@ TEST_F(MfaDevicesTest, ACodeIsNeverAcceptedTwice) {
   const std::string code = device.CodeAt(env_.clock.Now());
   EXPECT_TRUE(env_.mfa.Verify(Alice(), code).ok());
   EXPECT_TRUE(absl::IsUnauthenticated(env_.mfa.Verify(Alice(), code)));
+}
+
+TEST_F(MfaDevicesTest, ConcurrentUsesOfOneCodeSucceedOnce) {
+  TotpDevice device = EnrolAlice();
+  env_.clock.Advance(absl::Seconds(30));
+  const std::string code = device.CodeAt(env_.clock.Now());
+  const storage::UserRecord alice = Alice();
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      if (env_.mfa.Verify(alice, code).ok()) ++accepted;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), 1);
 }
 
 TEST_F(MfaDevicesTest, AcceptsOneStepOfDriftEitherSide) {

@@ -1,5 +1,9 @@
 #include "auth/verification_codes.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "auth/crypto.h"
 #include "gtest/gtest.h"
 #include "testing/auth_env.h"
@@ -163,6 +167,19 @@ TEST_F(VerificationCodesTest, ACodeIsBoundToItsUser) {
                                            {})
                   .ok());
   EXPECT_TRUE(absl::IsUnauthenticated(env_.codes.Verify(bob_record, code)));
+}
+
+TEST_F(VerificationCodesTest, ConcurrentUsesOfOneCodeSucceedOnce) {
+  const std::string code = SendEmail();
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      if (env_.codes.Verify(alice_, code).ok()) ++accepted;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), 1);
 }
 
 TEST_F(VerificationCodesTest, DeletingTheUserDeletesTheCode) {

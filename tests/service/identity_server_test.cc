@@ -18,12 +18,14 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/rocksdb_store.h"
+#include "testing/secret_scan.h"
 #include "testing/server_env.h"
 
 namespace identity::service {
 namespace {
 
 using testing::ErrorReason;
+using testing::EverythingStored;
 using testing::kAdminPassword;
 using testing::ServerEnv;
 
@@ -457,41 +459,6 @@ TEST_F(IdentityServerTest, FullQueueAnswersResourceExhausted) {
   EXPECT_GE(ok.load(), 1);
   EXPECT_GE(exhausted.load(), 1);
   EXPECT_EQ(ok.load() + exhausted.load(), 12);
-}
-
-// Every byte RocksDB wrote: each column family through the API, and every
-// file in the data directory as raw bytes (WAL, SST, MANIFEST, LOG).
-std::vector<std::string> EverythingStored(const std::string& data_dir) {
-  std::vector<std::string> blobs;
-  rocksdb::Options options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : storage::AllColumnFamilies()) {
-    descriptors.emplace_back(name, options);
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, data_dir,
-                                                   descriptors, &handles, &db);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  if (s.ok()) {
-    for (rocksdb::ColumnFamilyHandle* handle : handles) {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handle));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        blobs.push_back(it->key().ToString() + it->value().ToString());
-      }
-      db->DestroyColumnFamilyHandle(handle);
-    }
-    delete db;
-  }
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(data_dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    blobs.push_back(bytes.str());
-  }
-  return blobs;
 }
 
 TEST_F(IdentityServerTest, StoreAndLogsHoldNoPlaintextSecretOrPassword) {

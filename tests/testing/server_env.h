@@ -20,6 +20,7 @@
 #include "identity/v1/session_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "service/identity_server.h"
+#include "testing/response_recorder.h"
 #include "testing/temp_dir.h"
 
 namespace identity::testing {
@@ -50,8 +51,14 @@ class ServerEnv {
         service::IdentityServer::Start(config_, *logger_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    std::vector<
+        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(recorder_.NewFactory());
+    channel_ = grpc::experimental::CreateCustomChannelWithInterceptors(
+        absl::StrCat("127.0.0.1:", server_->port()),
+        grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+        std::move(interceptors));
     keys = v1::AccessKeyService::NewStub(channel_);
     users = v1::UserService::NewStub(channel_);
     sessions = v1::SessionService::NewStub(channel_);
@@ -72,6 +79,10 @@ class ServerEnv {
   }
 
   service::IdentityServer& server() { return *server_; }
+  // Every response the stubs received so far, across restarts.
+  std::vector<ResponseRecorder::Response> responses() const {
+    return recorder_.responses();
+  }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   std::string ReadLog() const {
@@ -107,6 +118,7 @@ class ServerEnv {
 
  private:
   TempDir dir_;
+  ResponseRecorder recorder_;
   service::ServerConfig config_;
   std::FILE* log_file_ = nullptr;
   std::unique_ptr<service::Logger> logger_;

@@ -1,0 +1,150 @@
+// Clients that misbehave: deadlines already past, thousands of connections
+// opened and dropped, raw bytes that are not HTTP/2. The server must stay
+// up, answer the next well-behaved call, and not leak what they left.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "service/identity_server.h"
+#include "testing/server_env.h"
+
+namespace identity::service {
+namespace {
+
+using testing::kAdminPassword;
+using testing::ServerEnv;
+
+constexpr char kAlicePassword[] = "alice-password-1";
+
+int OpenFileDescriptors() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+class HostileClientsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.Start();
+    env_.CreateUser("alice", kAlicePassword);
+  }
+
+  // A cheap authenticated call on the shared channel.
+  grpc::Status ListKeys() {
+    grpc::ClientContext context;
+    ServerEnv::SetBasic(context, "alice", kAlicePassword);
+    v1::ListAccessKeysResponse response;
+    return env_.keys->ListAccessKeys(&context, {}, &response);
+  }
+
+  ServerEnv env_;
+};
+
+TEST_F(HostileClientsTest, DeadlinesAlreadyPastOrTooShort) {
+  // Past before the call starts.
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext context;
+    ServerEnv::SetBasic(context, "alice", kAlicePassword);
+    context.set_deadline(std::chrono::system_clock::now() -
+                         std::chrono::seconds(1));
+    v1::CreateAccessKeyResponse response;
+    EXPECT_EQ(env_.keys->CreateAccessKey(&context, {}, &response).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_TRUE(response.secret_access_key().empty());
+  }
+  // Shorter than one Argon2 verification: they expire in the queue or in
+  // the handler. A key may still be committed after its caller gave up (the
+  // secret is then lost, as for any dropped response), but never more than
+  // the limit, and the server keeps serving.
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        grpc::ClientContext context;
+        ServerEnv::SetBasic(context, "alice", kAlicePassword);
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::milliseconds(1));
+        v1::CreateAccessKeyResponse response;
+        grpc::Status status =
+            env_.keys->CreateAccessKey(&context, {}, &response);
+        EXPECT_TRUE(
+            status.ok() ||
+            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+            status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+            status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+            << status.error_code() << " " << status.error_message();
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  grpc::ClientContext context;
+  ServerEnv::SetBasic(context, "alice", kAlicePassword);
+  v1::ListAccessKeysResponse listed;
+  ASSERT_TRUE(env_.keys->ListAccessKeys(&context, {}, &listed).ok());
+  EXPECT_LE(listed.access_keys_size(), 2);
+}
+
+TEST_F(HostileClientsTest, ThousandsOfConnectionsOpenedAndDropped) {
+  ASSERT_TRUE(ListKeys().ok());
+  const int baseline = OpenFileDescriptors();
+  const std::string target = absl::StrCat("127.0.0.1:", env_.server().port());
+  // Each channel gets its own connection (no shared subchannel pool); half
+  // make a call first, half are dropped right after connecting.
+  for (int i = 0; i < 2000; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args);
+    if (i % 2 == 0) {
+      auto stub = v1::AccessKeyService::NewStub(channel);
+      grpc::ClientContext context;
+      ServerEnv::SetBasic(context, "not a user name", "wrong-password");
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+      v1::ListAccessKeysResponse response;
+      // Rejected before any password check: the name is not valid.
+      EXPECT_NE(stub->ListAccessKeys(&context, {}, &response).error_code(),
+                grpc::StatusCode::OK);
+    } else {
+      channel->WaitForConnected(std::chrono::system_clock::now() +
+                                std::chrono::seconds(10));
+    }
+  }
+  // Raw TCP: connect, write bytes that are not HTTP/2, hang up.
+  for (int i = 0; i < 500; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(
+        connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const std::string junk = i % 2 == 0 ? "GET / HTTP/1.1\r\n\r\n"
+                                        : std::string(64, static_cast<char>(i));
+    EXPECT_EQ(write(fd, junk.data(), junk.size()),
+              static_cast<ssize_t>(junk.size()));
+    close(fd);
+  }
+  ASSERT_TRUE(ListKeys().ok());
+  // Server-side sockets close as the server notices the hang-ups.
+  int open = OpenFileDescriptors();
+  for (int i = 0; i < 100 && open > baseline + 50; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    open = OpenFileDescriptors();
+  }
+  EXPECT_LE(open, baseline + 50) << "file descriptors leak per connection";
+}
+
+}  // namespace
+}  // namespace identity::service
