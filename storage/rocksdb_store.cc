@@ -11,10 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/utilities/transaction.h"
 #include "rocksdb/utilities/transaction_db.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "storage/rocksdb_status.h"
 
 namespace identity::storage {
@@ -841,12 +845,43 @@ std::vector<std::string> AllColumnFamilies() {
           kLoginAttemptsColumnFamily};
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
-    const RocksDbStoreOptions& options) {
+namespace {
+
+// Memory is bounded on purpose (a million users must fit in 512 MiB): one
+// LRU cache for data, index and filter blocks of every family, and the
+// memtables of all families charged to it through one write buffer
+// manager. Point lookups (users, keys, sessions by id) skip SST files
+// through bloom filters.
+rocksdb::Options TunedOptions(const RocksDbStoreOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.keep_log_file_num = 5;
+  db_options.max_open_files = 512;
+
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_mib) << 20);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(
+          static_cast<size_t>(options.write_buffers_mib) << 20, cache);
+  db_options.write_buffer_size = 16 << 20;
+  db_options.max_write_buffer_number = 2;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.format_version = 5;
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return db_options;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
+    const RocksDbStoreOptions& options) {
+  rocksdb::Options db_options = TunedOptions(options);
 
   // Open every family on disk too, so a store written by a newer version
   // with an extra family still opens.

@@ -36,6 +36,10 @@ struct RocksDbStoreOptions {
   // Called with each audit event once its transaction has committed (for
   // the audit log line); may be empty. Called on the writing thread.
   std::function<void(const AuditEventRecord&)> audit_observer;
+  // The block cache shared by every column family (data, index and filter
+  // blocks), and the part of it the memtables may take.
+  int block_cache_mib = 128;
+  int write_buffers_mib = 64;
 };
 
 // Opens (creating if needed) a RocksDB TransactionDB-backed Store. Only one

@@ -14,6 +14,7 @@
 #include "storage/rocksdb_store.h"
 #include "testing/fakes.h"
 #include "testing/server_env.h"
+#include "testing/store_options.h"
 
 namespace identity::service {
 namespace {
@@ -406,8 +407,9 @@ TEST_F(LifecycleTest, SessionsSurviveARestartAndExpiredOnesArePurged) {
   clock_.Advance(absl::Minutes(45));  // `live` expired, `fresh` not
   env_.Restart();                     // purges at start
   env_.Stop();
-  auto store =
-      storage::OpenRocksDbStore({env_.config().data_dir, false, {}}).value();
+  auto store = storage::OpenRocksDbStore(
+                   testing::StoreOptions(env_.config().data_dir, false))
+                   .value();
   EXPECT_TRUE(
       absl::IsNotFound(store->GetSession(crypto::Sha256(live)).status()));
   EXPECT_TRUE(store->GetSession(crypto::Sha256(fresh)).ok());

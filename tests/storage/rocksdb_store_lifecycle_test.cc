@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/rocksdb_store.h"
+#include "testing/store_options.h"
 #include "testing/temp_dir.h"
 
 namespace identity::storage {
@@ -40,7 +41,8 @@ SessionRecord Session(const std::string& user_id, int64_t expire) {
 class StoreLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = OpenRocksDbStore({dir_.Join("db"), false, {}}).value();
+    store_ =
+        OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), false)).value();
     ASSERT_TRUE(
         store_->CreateUser(User("ADMIN1", "root", UserRecord::ADMIN), {}).ok());
     ASSERT_TRUE(store_->CreateUser(User("U1", "alice"), {}).ok());

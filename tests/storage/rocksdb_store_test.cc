@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "testing/store_options.h"
 #include "testing/temp_dir.h"
 
 namespace identity::storage {
@@ -37,7 +38,7 @@ class RocksDbStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<Store> Open() {
     absl::StatusOr<std::unique_ptr<Store>> store =
-        OpenRocksDbStore({dir_.Join("db"), /*sync_writes=*/true, {}});
+        OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), true));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
@@ -147,7 +148,7 @@ TEST_F(RocksDbStoreTest, EverythingSurvivesARestart) {
 TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
   auto store = Open();
   absl::StatusOr<std::unique_ptr<Store>> second =
-      OpenRocksDbStore({dir_.Join("db"), true, {}});
+      OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), true));
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
 }
 

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "storage/rocksdb_store.h"
 #include "testing/fakes.h"
+#include "testing/store_options.h"
 #include "testing/temp_dir.h"
 
 namespace identity::testing {
@@ -26,7 +27,8 @@ struct AuthEnv {
   static constexpr char kAlicePassword[] = "alice-password-1";
 
   explicit AuthEnv(int max_keys_per_user = 2)
-      : store(storage::OpenRocksDbStore({dir.Join("data"), false, {}}).value()),
+      : store(storage::OpenRocksDbStore(StoreOptions(dir.Join("data"), false))
+                  .value()),
         hasher(kFastArgon2),
         sealer(auth::SecretSealer::New(
                    {{auth::KeyEncryptionKeyId(std::string(32, 'k')),
