@@ -59,7 +59,8 @@ absl::StatusOr<SessionManager::Resolved> SessionManager::Resolve(
   if (absl::IsNotFound(session.status())) return InvalidSession();
   if (!session.ok()) return session.status();
   if (session->expire_time_micros() <= absl::ToUnixMicros(clock_.Now())) {
-    store_.DeleteSession(hash).IgnoreError();  // the purge catches failures
+    // Refused from the instant it expires; the periodic purge deletes it.
+    // No write here: resolving a token must stay a read (see CallRunner).
     return InvalidSession();
   }
   return Resolved{session->user_id(), hash};

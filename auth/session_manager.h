@@ -36,7 +36,8 @@ class SessionManager {
     std::string token_hash;
   };
   // The live session `token` names; Unauthenticated for a token that is
-  // unknown, revoked or expired (an expired one is deleted on the way).
+  // unknown, revoked or expired. Only reads the store (the periodic purge
+  // deletes expired sessions).
   absl::StatusOr<Resolved> Resolve(absl::string_view token);
 
   // Revokes the session whose token hashes to `token_hash`; OK if it was

@@ -26,7 +26,7 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::CreateAccessKey(
             crypto::Cleanse(created->secret_access_key);
             return absl::OkStatus();
           },
-          auth::SecondFactor::kRequiredWhereBound);
+          Access::kWrites, auth::SecondFactor::kRequiredWhereBound);
 }
 
 grpc::ServerUnaryReactor* AccessKeyServiceImpl::ListAccessKeys(
@@ -60,7 +60,8 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::ListAccessKeys(
               ToApi(key, response.add_access_keys());
             }
             return absl::OkStatus();
-          });
+          },
+          Access::kReadOnly);
 }
 
 grpc::ServerUnaryReactor* AccessKeyServiceImpl::UpdateAccessKey(

@@ -26,7 +26,8 @@ grpc::ServerUnaryReactor* AuditServiceImpl::ListAuditEvents(
             }
             response.set_next_page_token(page->next_page_token);
             return absl::OkStatus();
-          });
+          },
+          Access::kReadOnly);
 }
 
 }  // namespace identity::service

@@ -27,10 +27,10 @@ std::string ClientAddress(absl::string_view peer) {
   return std::string(host);
 }
 
-void Finish(grpc::CallbackServerContext* context,
-            grpc::ServerUnaryReactor* reactor, Logger& logger,
-            absl::string_view method, absl::Time start,
-            const absl::Status& status) {
+void FinishCall(grpc::CallbackServerContext* context,
+                grpc::ServerUnaryReactor* reactor, Logger& logger,
+                absl::string_view method, absl::Time start,
+                const absl::Status& status) {
   if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
       absl::IsUnknown(status)) {
     // The client gets a bare "internal error"; operators get the detail.
@@ -47,49 +47,125 @@ void Finish(grpc::CallbackServerContext* context,
   reactor->Finish(ToGrpcStatus(status));
 }
 
+absl::Status Busy() {
+  return absl::ResourceExhaustedError(
+      "server busy: too many calls queued; retry with backoff");
+}
+
 }  // namespace
+
+// One call on its way through the pools.
+struct CallRunner::Call {
+  grpc::CallbackServerContext* context;
+  grpc::ServerUnaryReactor* reactor;
+  absl::string_view method;
+  absl::Time start;
+  auth::Credentials credentials;
+  Work work;
+
+  ~Call() {
+    if (credentials.password.has_value()) {
+      crypto::Cleanse(credentials.password->password);
+    }
+  }
+};
+
+void CallRunner::Finish(const Call& call, const absl::Status& status) {
+  FinishCall(call.context, call.reactor, logger_, call.method, call.start,
+             status);
+}
+
+absl::Status CallRunner::StillWanted(
+    const grpc::CallbackServerContext& context) {
+  if (context.IsCancelled()) {
+    return absl::CancelledError("call cancelled before it was served");
+  }
+  if (context.deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "deadline passed before the call was served");
+  }
+  return absl::OkStatus();
+}
+
+void CallRunner::SubmitHandler(std::shared_ptr<Call> call,
+                               auth::Principal caller) {
+  // `call` is copied into the task, so it outlives a refused submission.
+  const bool accepted =
+      session_pool_.TrySubmit([this, call, caller = std::move(caller)] {
+        absl::Status status = StillWanted(*call->context);
+        if (status.ok()) status = call->work(caller);
+        Finish(*call, status);
+      });
+  if (!accepted) Finish(*call, Busy());
+}
 
 grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
                                           absl::string_view method,
+                                          Access access,
+                                          auth::SecondFactor second_factor,
                                           absl::Status decoded, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   if (!decoded.ok()) {
-    Finish(context, reactor, logger_, method, start, decoded);
+    FinishCall(context, reactor, logger_, method, start, decoded);
     return reactor;
   }
   absl::StatusOr<auth::Credentials> credentials =
       ParseCredentials(context->client_metadata());
   if (!credentials.ok()) {
-    Finish(context, reactor, logger_, method, start, credentials.status());
+    FinishCall(context, reactor, logger_, method, start, credentials.status());
     return reactor;
   }
   credentials->client_address = ClientAddress(context->peer());
-  Logger& logger = logger_;
+  auto call =
+      std::make_shared<Call>(Call{context, reactor, method, start,
+                                  *std::move(credentials), std::move(work)});
+
+  if (!call->credentials.password.has_value()) {
+    if (access == Access::kReadOnly) {
+      // No Argon2 and no write: a few reads, served right here.
+      absl::StatusOr<auth::Principal> caller =
+          authenticator_.Authenticate(call->credentials, second_factor);
+      Finish(*call, caller.ok() ? call->work(*caller) : caller.status());
+      return reactor;
+    }
+    const bool accepted = session_pool_.TrySubmit([this, second_factor, call] {
+      absl::Status status = StillWanted(*call->context);
+      if (status.ok()) {
+        absl::StatusOr<auth::Principal> caller =
+            authenticator_.Authenticate(call->credentials, second_factor);
+        status = caller.ok() ? call->work(*caller) : caller.status();
+      }
+      Finish(*call, status);
+    });
+    if (accepted) {
+      ++calls_accepted_;
+    } else {
+      Finish(*call, Busy());
+    }
+    return reactor;
+  }
+
   const bool accepted =
-      pool_.TrySubmit([context, reactor, &logger, method, start,
-                       credentials = *std::move(credentials),
-                       work = std::move(work)]() mutable {
-        absl::Status status;
-        if (context->IsCancelled()) {
-          status = absl::CancelledError("call cancelled before it was served");
-        } else if (context->deadline() < std::chrono::system_clock::now()) {
-          status = absl::DeadlineExceededError(
-              "deadline passed before the call was served");
-        } else {
-          status = work(credentials);
+      password_pool_.TrySubmit([this, second_factor, call]() mutable {
+        absl::Status status = StillWanted(*call->context);
+        if (!status.ok()) {
+          Finish(*call, status);
+          return;
         }
-        if (credentials.password.has_value()) {
-          crypto::Cleanse(credentials.password->password);
+        absl::StatusOr<auth::Principal> caller =
+            authenticator_.Authenticate(call->credentials, second_factor);
+        crypto::Cleanse(call->credentials.password->password);
+        if (!caller.ok()) {
+          Finish(*call, caller.status());
+          return;
         }
-        Finish(context, reactor, logger, method, start, status);
+        SubmitHandler(std::move(call), *std::move(caller));
       });
   if (accepted) {
     ++calls_accepted_;
   } else {
-    Finish(context, reactor, logger_, method, start,
-           absl::ResourceExhaustedError(
-               "server busy: too many calls queued; retry with backoff"));
+    Finish(*call, Busy());
   }
   return reactor;
 }

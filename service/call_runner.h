@@ -19,11 +19,27 @@
 
 namespace identity::service {
 
+// Whether a method writes to the store. Only read-only methods may run on
+// the reaction thread.
+enum class Access { kReadOnly, kWrites };
+
 // Serves unary calls the way every handler here must: decode the request
-// and parse the caller's credentials on the reaction thread (cheap);
-// authenticate the caller and run the handler on the worker pool (Argon2 and
-// synced writes are slow); finish the reactor with the mapped status; write
-// one access-log line.
+// and parse the caller's credentials on the reaction thread (cheap); check
+// the credentials and run the handler where they cannot hold up anyone
+// else; finish the reactor with the mapped status; write one access-log
+// line.
+//
+// Where the work runs:
+// - A password check (Argon2, tens of milliseconds of CPU) runs on the
+//   password pool, whose threads run at a lower CPU priority, and only the
+//   check: the handler (a synced write, say) then moves to the session pool,
+//   so no Argon2 thread waits on fsync.
+// - Calls with a session token run on the session pool; were they in the
+//   same FIFO as password checks, every cheap call would wait behind the
+//   checks queued ahead of it, and a burst of CreateAccessKey would starve
+//   ListAccessKeys.
+// - A read-only call with a session token neither hashes nor writes: it
+//   runs on the reaction thread itself, with no queue and no thread hop.
 // A full pool answers RESOURCE_EXHAUSTED at once; a call already cancelled
 // or past its deadline when its turn comes is not worked on. Thread-safe.
 class CallRunner {
@@ -32,9 +48,12 @@ class CallRunner {
   using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
 
-  CallRunner(WorkerPool& pool, const auth::Authenticator& authenticator,
-             Logger& logger)
-      : pool_(pool), authenticator_(authenticator), logger_(logger) {}
+  CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
+             const auth::Authenticator& authenticator, Logger& logger)
+      : password_pool_(password_pool),
+        session_pool_(session_pool),
+        authenticator_(authenticator),
+        logger_(logger) {}
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
@@ -43,37 +62,41 @@ class CallRunner {
   grpc::ServerUnaryReactor* RunUnary(
       grpc::CallbackServerContext* context, absl::string_view method,
       const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
-      Handler<Request, Response> handler,
+      Handler<Request, Response> handler, Access access = Access::kWrites,
       auth::SecondFactor second_factor = auth::SecondFactor::kNotRequired) {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
-    return Run(
-        context, method, std::move(decoded),
-        [this, request, raw_response, second_factor,
-         handler = std::move(handler)](const auth::Credentials& credentials) {
-          absl::StatusOr<auth::Principal> caller =
-              authenticator_.Authenticate(credentials, second_factor);
-          if (!caller.ok()) return caller.status();
-          Response response;
-          absl::Status status = handler(*caller, *request, response);
-          if (status.ok()) EncodeResponse(response, *raw_response);
-          return status;
-        });
+    return Run(context, method, access, second_factor, std::move(decoded),
+               [request, raw_response,
+                handler = std::move(handler)](const auth::Principal& caller) {
+                 Response response;
+                 absl::Status status = handler(caller, *request, response);
+                 if (status.ok()) EncodeResponse(response, *raw_response);
+                 return status;
+               });
   }
 
-  // Calls handed to the worker pool so far (for tests and metrics).
+  // Calls handed to a worker pool so far (for tests and metrics).
   uint64_t calls_accepted() const { return calls_accepted_.load(); }
 
  private:
-  using Work = std::function<absl::Status(const auth::Credentials&)>;
+  using Work = std::function<absl::Status(const auth::Principal&)>;
+  struct Call;
 
-  // Finishes at once with `decoded` if it is an error; otherwise queues
-  // `work`.
+  // Finishes at once with `decoded` if it is an error; otherwise checks the
+  // credentials and runs `work` where the rules above say.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                absl::string_view method, absl::Status decoded,
-                                Work work);
+                                absl::string_view method, Access access,
+                                auth::SecondFactor second_factor,
+                                absl::Status decoded, Work work);
+  // On a pool thread: drops a call that is cancelled or past its deadline.
+  static absl::Status StillWanted(const grpc::CallbackServerContext& context);
+  // Runs the handler on the session pool, or finishes RESOURCE_EXHAUSTED.
+  void SubmitHandler(std::shared_ptr<Call> call, auth::Principal caller);
+  void Finish(const Call& call, const absl::Status& status);
 
-  WorkerPool& pool_;
+  WorkerPool& password_pool_;
+  WorkerPool& session_pool_;
   const auth::Authenticator& authenticator_;
   Logger& logger_;
   std::atomic<uint64_t> calls_accepted_{0};

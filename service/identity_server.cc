@@ -81,6 +81,12 @@ void LogAuditEvent(Logger& logger, const storage::AuditEventRecord& event) {
                {"detail", event.detail()}});
 }
 
+constexpr int kPasswordPoolNice = 10;
+
+int DefaultThreads() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 absl::Status CheckConfig(const ServerConfig& config) {
   if (config.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir is required");
@@ -111,7 +117,8 @@ absl::Status CheckConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--notify_command and --notify_outbox exclude each other");
   }
-  if (config.worker_threads < 0 || config.max_queued_calls < 1) {
+  if (config.worker_threads < 0 || config.session_worker_threads < 0 ||
+      config.max_queued_calls < 1) {
     return absl::InvalidArgumentError(
         "--worker_threads must be >= 0 and the queue at least 1");
   }
@@ -250,11 +257,18 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   crypto::Cleanse(password);
 
   const int threads =
-      config.worker_threads > 0
-          ? config.worker_threads
-          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  pool_ = std::make_unique<WorkerPool>(threads, config.max_queued_calls);
-  runner_ = std::make_unique<CallRunner>(*pool_, *authenticator_, logger);
+      config.worker_threads > 0 ? config.worker_threads : DefaultThreads();
+  const int session_threads = config.session_worker_threads > 0
+                                  ? config.session_worker_threads
+                                  : DefaultThreads();
+  // Password checks give way to every cheap call: under a burst of
+  // sign-ins, sessions keep their latency and Argon2 gets the rest.
+  password_pool_ = std::make_unique<WorkerPool>(
+      threads, config.max_queued_calls, kPasswordPoolNice);
+  session_pool_ =
+      std::make_unique<WorkerPool>(session_threads, config.max_queued_calls);
+  runner_ = std::make_unique<CallRunner>(*password_pool_, *session_pool_,
+                                         *authenticator_, logger);
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
   user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);
@@ -321,7 +335,9 @@ void IdentityServer::Shutdown(absl::Duration grace) {
     server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
-  pool_.reset();  // runs what was queued, joins the workers
+  // Run what was queued, join the workers.
+  password_pool_.reset();
+  session_pool_.reset();
   server_.reset();
   if (purge_thread_.joinable()) {
     stop_purging_.Notify();

@@ -44,8 +44,11 @@ struct ServerConfig {
   // out once through TakeGeneratedAdminPassword().
   std::string bootstrap_password;
   int max_keys_per_user = auth::kDefaultMaxKeysPerUser;
-  // Threads for Argon2 and synced writes; 0 means one per core.
+  // Threads for calls that present a password (Argon2); 0 means one per
+  // core.
   int worker_threads = 0;
+  // Threads for calls that present a session token; 0 means one per core.
+  int session_worker_threads = 0;
   // Calls waiting for a worker beyond which new calls get RESOURCE_EXHAUSTED.
   int max_queued_calls = 256;
   int max_receive_message_bytes = 64 * 1024;
@@ -114,7 +117,8 @@ class IdentityServer {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;
-  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> password_pool_;
+  std::unique_ptr<WorkerPool> session_pool_;
   std::unique_ptr<CallRunner> runner_;
   std::unique_ptr<AccessKeyServiceImpl> access_key_service_;
   std::unique_ptr<UserServiceImpl> user_service_;

@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::Login(
             absl::ToInt64Seconds(since_epoch));
         return absl::OkStatus();
       },
-      auth::SecondFactor::kRequiredWhereBound);
+      Access::kWrites, auth::SecondFactor::kRequiredWhereBound);
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::Logout(

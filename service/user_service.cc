@@ -44,7 +44,8 @@ grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
         if (!user.ok()) return user.status();
         ToApi(*user, response.mutable_user());
         return absl::OkStatus();
-      });
+      },
+      Access::kReadOnly);
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
@@ -62,7 +63,8 @@ grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
         }
         response.set_next_page_token(page->next_page_token);
         return absl::OkStatus();
-      });
+      },
+      Access::kReadOnly);
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
@@ -144,7 +146,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::EnrollMfaDevice(
             return absl::OkStatus();
           },
           // A password thief must not bind a device of their own.
-          auth::SecondFactor::kRequiredWhereBound);
+          Access::kWrites, auth::SecondFactor::kRequiredWhereBound);
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::ConfirmMfaDevice(
@@ -172,7 +174,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteMfaDevice(
                  v1::DeleteMfaDeviceResponse&) {
             return mfa_.Delete(caller, request.user_name());
           },
-          auth::SecondFactor::kRequiredWhereBound);
+          Access::kWrites, auth::SecondFactor::kRequiredWhereBound);
 }
 
 }  // namespace identity::service

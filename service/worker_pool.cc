@@ -1,13 +1,26 @@
 #include "service/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace identity::service {
 
-WorkerPool::WorkerPool(int threads, size_t max_queued)
+WorkerPool::WorkerPool(int threads, size_t max_queued, int nice)
     : max_queued_(max_queued) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, nice] {
+      // On Linux, nice is per thread. Failing to lower it only costs the
+      // preference, so the result is ignored.
+      if (nice != 0) {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+      }
+      Work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

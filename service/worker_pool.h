@@ -18,7 +18,10 @@ namespace identity::service {
 // instead of letting latency and memory grow without limit. Thread-safe.
 class WorkerPool {
  public:
-  WorkerPool(int threads, size_t max_queued);
+  // `nice`: the CPU priority of the pool's threads relative to the rest of
+  // the process (Linux nice, 0 to 19; higher yields more), so that
+  // CPU-heavy work can be made to give way to cheap calls.
+  WorkerPool(int threads, size_t max_queued, int nice = 0);
   // Runs every task already accepted, then joins the threads.
   ~WorkerPool();
 

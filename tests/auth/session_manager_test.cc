@@ -22,7 +22,7 @@ TEST(SessionManager, TokensAreRandomPrefixedAndStoredOnlyAsHashes) {
   EXPECT_TRUE(absl::IsNotFound(env.store->GetSession(a.token).status()));
 }
 
-TEST(SessionManager, ResolvesUntilExpiryThenForgetsTheSession) {
+TEST(SessionManager, ResolvesUntilExpiryAndThePurgeForgetsIt) {
   AuthEnv env;
   IssuedSession issued = env.sessions.Start(env.alice).value();
   SessionManager::Resolved resolved =
@@ -32,6 +32,9 @@ TEST(SessionManager, ResolvesUntilExpiryThenForgetsTheSession) {
   env.clock.Advance(absl::Hours(1));
   EXPECT_TRUE(
       absl::IsUnauthenticated(env.sessions.Resolve(issued.token).status()));
+  // Resolving only reads; the purge deletes.
+  EXPECT_TRUE(env.store->GetSession(crypto::Sha256(issued.token)).ok());
+  EXPECT_EQ(env.sessions.PurgeExpired().value(), 1);
   EXPECT_TRUE(absl::IsNotFound(
       env.store->GetSession(crypto::Sha256(issued.token)).status()));
 }
