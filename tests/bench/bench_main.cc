@@ -1,0 +1,284 @@
+// identity_bench: the load generator and scenarios of tests/bench/run_bench.sh.
+// Prints one JSON object a line per measured scenario.
+//
+//   identity_bench --scenario=empty --target=127.0.0.1:PORT
+//   identity_bench --scenario=health|list|create|list_under_create
+//                  --target=127.0.0.1:PORT --admin_password_file=F
+//   identity_bench --scenario=argon2
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "auth/password_hasher.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "identity/v1/access_key_service.grpc.pb.h"
+#include "identity/v1/session_service.grpc.pb.h"
+#include "identity/v1/user_service.grpc.pb.h"
+#include "load_generator.h"
+
+ABSL_FLAG(std::string, scenario, "list",
+          "empty, health, list, create, list_under_create, argon2, or token "
+          "(prints a session token for another load generator)");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, admin_password_file, "", "for seeding users");
+ABSL_FLAG(int, concurrency, 32, "calls in flight");
+ABSL_FLAG(int, create_concurrency, 8,
+          "CreateAccessKey calls in flight (create, list_under_create)");
+ABSL_FLAG(int, users, 32, "users to seed for each scenario");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "warm-up");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "measured time");
+ABSL_FLAG(int, argon2_iterations, 40, "verifications timed (argon2)");
+ABSL_FLAG(int, bulk_users, 0,
+          "list: sign in as --users users spread over the N users of "
+          "identity_bulk_load (2 keys each) instead of seeding new ones");
+
+namespace identity::bench {
+namespace {
+
+constexpr char kUserPassword[] = "bench-password-1";
+constexpr char kBulkPassword[] = "bulk-password-1";  // identity_bulk_load's
+
+std::string Basic(const std::string& name, const std::string& password) {
+  return "Basic " + absl::Base64Escape(absl::StrCat(name, ":", password));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
+    value.pop_back();
+  }
+  return value;
+}
+
+LoadOptions Options(int concurrency) {
+  LoadOptions options;
+  options.concurrency = concurrency;
+  options.warmup = absl::GetFlag(FLAGS_warmup);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  return options;
+}
+
+// Users "<prefix>-<i>" with the bench password (created if missing), and a
+// session token for each.
+std::string Login(v1::SessionService::Stub& sessions, const std::string& name,
+                  const std::string& password) {
+  grpc::ClientContext login;
+  login.AddMetadata("authorization", Basic(name, password));
+  v1::LoginResponse session;
+  grpc::Status status = sessions.Login(&login, {}, &session);
+  if (!status.ok()) {
+    std::cerr << "login " << name << ": " << status.error_message() << "\n";
+    std::exit(1);
+  }
+  return session.session_token();
+}
+
+std::vector<std::string> SeedUsers(v1::UserService::Stub& users,
+                                   v1::SessionService::Stub& sessions,
+                                   const std::string& prefix, int count,
+                                   const std::string& admin_password) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < count; ++i) {
+    const std::string name = absl::StrCat(prefix, "-", i);
+    grpc::ClientContext create;
+    create.AddMetadata("authorization", Basic("admin", admin_password));
+    v1::CreateUserRequest request;
+    request.set_user_name(name);
+    request.set_password(kUserPassword);
+    v1::CreateUserResponse created;
+    grpc::Status status = users.CreateUser(&create, request, &created);
+    if (!status.ok() &&
+        status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+      std::cerr << "seeding " << name << ": " << status.error_message() << "\n";
+      std::exit(1);
+    }
+    tokens.push_back(Login(sessions, name, kUserPassword));
+  }
+  return tokens;
+}
+
+// Sessions of `count` users spread evenly over a bulk-loaded store.
+std::vector<std::string> BulkUsers(v1::SessionService::Stub& sessions,
+                                   int count, int bulk_users) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < count; ++i) {
+    const int index =
+        static_cast<int>(static_cast<int64_t>(bulk_users) * i / count) +
+        (bulk_users / count) / 2;
+    tokens.push_back(
+        Login(sessions, absl::StrFormat("bulk-%07d", index), kBulkPassword));
+  }
+  return tokens;
+}
+
+// One call's state, alive until its callback has run.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+StartCall ListKeys(v1::AccessKeyService::Stub& keys,
+                   const std::vector<std::string>& tokens) {
+  return [&keys, &tokens](int slot, std::function<void(grpc::Status)> done) {
+    auto call = std::make_shared<
+        Call<v1::ListAccessKeysRequest, v1::ListAccessKeysResponse>>();
+    call->context.AddMetadata("authorization",
+                              "Bearer " + tokens[slot % tokens.size()]);
+    keys.async()->ListAccessKeys(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) { done(status); });
+  };
+}
+
+StartCall CreateKeys(v1::AccessKeyService::Stub& keys,
+                     const std::vector<std::string>& names) {
+  return [&keys, &names](int slot, std::function<void(grpc::Status)> done) {
+    auto call = std::make_shared<
+        Call<v1::CreateAccessKeyRequest, v1::CreateAccessKeyResponse>>();
+    call->context.AddMetadata("authorization",
+                              Basic(names[slot % names.size()], kUserPassword));
+    keys.async()->CreateAccessKey(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) { done(status); });
+  };
+}
+
+int Main() {
+  const std::string scenario = absl::GetFlag(FLAGS_scenario);
+  if (scenario == "argon2") {
+    // One verification at the parameters identityd uses, in a plain loop.
+    auth::PasswordHasher hasher;
+    const std::string hash = hasher.Hash(kUserPassword).value();
+    const int iterations = absl::GetFlag(FLAGS_argon2_iterations);
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < iterations; ++i) {
+      if (!hasher.Verify(kUserPassword, hash).value()) return 1;
+    }
+    const double ms = absl::ToDoubleMilliseconds(absl::Now() - start) /
+                      static_cast<double>(iterations);
+    // The same on every core at once: what the machine can really do, as
+    // parallel verifications share memory bandwidth (19 MiB each).
+    const int threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::vector<std::thread> workers;
+    const absl::Time parallel_start = absl::Now();
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (int i = 0; i < iterations; ++i) {
+          hasher.Verify(kUserPassword, hash).IgnoreError();
+        }
+      });
+    }
+    for (std::thread& worker : workers) worker.join();
+    const double parallel_rps =
+        threads * iterations /
+        absl::ToDoubleSeconds(absl::Now() - parallel_start);
+    std::printf(
+        "{\"name\":\"argon2\",\"verify_ms\":%.3f,\"parallel_rps\":%.1f}\n", ms,
+        parallel_rps);
+    return 0;
+  }
+
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_target),
+                                     grpc::InsecureChannelCredentials());
+  auto keys = v1::AccessKeyService::NewStub(channel);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  if (scenario == "empty") {
+    const std::vector<std::string> no_token = {"unused"};
+    std::puts(RunLoad("empty", Options(concurrency), ListKeys(*keys, no_token))
+                  .ToJson()
+                  .c_str());
+    return 0;
+  }
+  if (scenario == "health") {
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    StartCall check = [&health](int, std::function<void(grpc::Status)> done) {
+      auto call =
+          std::make_shared<Call<grpc::health::v1::HealthCheckRequest,
+                                grpc::health::v1::HealthCheckResponse>>();
+      health->async()->Check(
+          &call->context, &call->request, &call->response,
+          [call, done = std::move(done)](grpc::Status s) { done(s); });
+    };
+    std::puts(RunLoad("health", Options(concurrency), check).ToJson().c_str());
+    return 0;
+  }
+
+  const std::string admin_password =
+      ReadFile(absl::GetFlag(FLAGS_admin_password_file));
+  auto users = v1::UserService::NewStub(channel);
+  auto sessions = v1::SessionService::NewStub(channel);
+  const int user_count = absl::GetFlag(FLAGS_users);
+  std::vector<std::string> list_tokens;
+  std::vector<std::string> create_names;
+  const int bulk_users = absl::GetFlag(FLAGS_bulk_users);
+  if (scenario == "list" && bulk_users > 0) {
+    list_tokens = BulkUsers(*sessions, user_count, bulk_users);
+  } else if (scenario == "list" || scenario == "list_under_create") {
+    list_tokens =
+        SeedUsers(*users, *sessions, "bench-l", user_count, admin_password);
+  }
+  if (scenario == "create" || scenario == "list_under_create") {
+    SeedUsers(*users, *sessions, "bench-c", user_count, admin_password);
+    for (int i = 0; i < user_count; ++i) {
+      create_names.push_back(absl::StrCat("bench-c-", i));
+    }
+  }
+  const int create_concurrency = absl::GetFlag(FLAGS_create_concurrency);
+  if (scenario == "token") {
+    // For a load generator we did not write (h2load): one session token
+    // of a seeded user, on stdout.
+    std::puts(
+        SeedUsers(*users, *sessions, "bench-l", 1, admin_password)[0].c_str());
+    return 0;
+  }
+  if (scenario == "list") {
+    std::puts(RunLoad("list_bearer", Options(concurrency),
+                      ListKeys(*keys, list_tokens))
+                  .ToJson()
+                  .c_str());
+  } else if (scenario == "create") {
+    std::puts(RunLoad("create_basic", Options(create_concurrency),
+                      CreateKeys(*keys, create_names))
+                  .ToJson()
+                  .c_str());
+  } else if (scenario == "list_under_create") {
+    LoadReport creates;
+    std::thread saturate([&] {
+      creates = RunLoad("create_saturating", Options(create_concurrency),
+                        CreateKeys(*keys, create_names));
+    });
+    LoadReport lists = RunLoad("list_under_create", Options(concurrency),
+                               ListKeys(*keys, list_tokens));
+    saturate.join();
+    std::puts(lists.ToJson().c_str());
+    std::puts(creates.ToJson().c_str());
+  } else {
+    std::cerr << "unknown --scenario " << scenario << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace identity::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return identity::bench::Main();
+}

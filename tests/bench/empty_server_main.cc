@@ -1,0 +1,63 @@
+// identity_bench_server: the floor E of the benchmarks. Serves
+// identity.v1.AccessKeyService/ListAccessKeys with an empty handler that
+// finishes at once, built the way identityd builds its server (callback API,
+// raw methods, the same receive limit, health and reflection on). Prints
+// "port <n>" on stdout once serving; stops on SIGTERM/SIGINT.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <cstdio>
+
+#include "identity/v1/access_key_service.grpc.pb.h"
+
+namespace {
+
+class EmptyAccessKeyService final
+    : public identity::v1::AccessKeyService::
+          WithRawCallbackMethod_ListAccessKeys<
+              identity::v1::AccessKeyService::Service> {
+ public:
+  grpc::ServerUnaryReactor* ListAccessKeys(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer*,
+      grpc::ByteBuffer* response) override {
+    // An empty ListAccessKeysResponse, framed as identityd frames replies.
+    grpc::Slice empty{std::string()};
+    *response = grpc::ByteBuffer(&empty, 1);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:0";
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  EmptyAccessKeyService service;
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  std::printf("port %d\n", port);
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server->Shutdown();
+  return 0;
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The benchmark run: every figure is measured in this one run on this
+# machine and reported as a ratio to a floor measured alongside it.
+#
+#   tests/bench/run_bench.sh [--smoke] [--scale USERS] [--build_dir DIR]
+#                            [--out FILE]
+#
+# Starts the empty-handler server (E) and identityd on a fresh data dir,
+# seeds users, and measures: E; identityd's Health/Check; ListAccessKeys
+# with a Bearer token; CreateAccessKey against K = worker threads / one
+# Argon2id verification (timed in a plain loop here); ListAccessKeys while
+# CreateAccessKey saturates the server. With --scale, also bulk-loads 1,000
+# and USERS users (2 keys each) and reports ListAccessKeys p99 on both,
+# identityd's resident memory on the big store and its cold start time.
+# --smoke: a few seconds of each, to check that everything runs and
+# reports (the test suite runs this). Prints a table; writes JSON to --out.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build_dir="$here/../../build"
+smoke=0
+scale=0
+out=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --scale) scale="$2"; shift ;;
+    --build_dir) build_dir="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+bench="$build_dir/tests/bench/identity_bench"
+floor_server="$build_dir/tests/bench/identity_bench_server"
+loader="$build_dir/tests/bench/identity_bulk_load"
+identityd="$build_dir/service/identityd"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+threads=$(nproc)
+if [[ $smoke == 1 ]]; then
+  timing=(--warmup=0.5s --duration=1s)
+  concurrency=4 users=4 argon2_iterations=3
+  [[ $scale == 0 ]] && scale=2000
+else
+  timing=(--warmup=3s --duration=15s)
+  concurrency=32 users=32 argon2_iterations=40
+fi
+head -c 18 /dev/urandom | base64 > "$work/admin.password"
+results="$work/results.jsonl"
+: > "$results"
+
+# Starts identityd on $1 (data dir); sets $identityd_pid and $port, and
+# $startup_ms (exec to serving).
+start_identityd() {
+  local data="$1" log="$1.log"
+  local begin end
+  begin=$(date +%s%N)
+  "$identityd" --listen=127.0.0.1:0 --data_dir="$data" \
+    --master_key_file="$work/master.key" \
+    --bootstrap_password_file="$work/admin.password" \
+    --max_keys_per_user=1000000 --worker_threads="$threads" \
+    2> "$log" &
+  identityd_pid=$!
+  pids+=("$identityd_pid")
+  for _ in $(seq 1 600); do
+    if grep -q '"event":"serving"' "$log"; then break; fi
+    sleep 0.01
+  done
+  end=$(date +%s%N)
+  port=$(grep -o '"port":"[0-9]*"' "$log" | grep -o '[0-9]*' | head -n 1)
+  [[ -n "$port" ]] || { cat "$log"; echo "identityd did not start" >&2; exit 1; }
+  startup_ms=$(( (end - begin) / 1000000 ))
+}
+
+stop_identityd() {
+  kill -TERM "$identityd_pid"
+  wait "$identityd_pid" 2> /dev/null || true
+}
+
+# The value of a numeric field of the JSON line named $2 in $1.
+field() {
+  grep "\"name\":\"$2\"" "$results" | tail -n 1 |
+    grep -o "\"$1\":[0-9.]*" | head -n 1 | cut -d: -f2
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# The floor: an empty handler on the same gRPC setup.
+"$floor_server" 127.0.0.1:0 > "$work/floor.port" &
+pids+=("$!")
+for _ in $(seq 1 300); do
+  grep -q port "$work/floor.port" 2> /dev/null && break
+  sleep 0.01
+done
+floor_port=$(grep -o '[0-9]*' "$work/floor.port")
+"$bench" --scenario=argon2 --argon2_iterations="$argon2_iterations" >> "$results"
+"$bench" --scenario=empty --target="127.0.0.1:$floor_port" \
+  --concurrency="$concurrency" "${timing[@]}" >> "$results"
+
+start_identityd "$work/data"
+common=(--target="127.0.0.1:$port" --admin_password_file="$work/admin.password"
+        --users="$users" "${timing[@]}")
+"$bench" --scenario=health --concurrency="$concurrency" "${common[@]}" >> "$results"
+"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" >> "$results"
+"$bench" --scenario=create --create_concurrency=$((threads * 4)) \
+  "${common[@]}" >> "$results"
+"$bench" --scenario=list_under_create --concurrency="$concurrency" \
+  --create_concurrency=$((threads * 4)) "${common[@]}" >> "$results"
+# Cross-check with a load generator we did not write: h2load sending
+# length-prefixed gRPC frames (an empty request: 5 zero bytes).
+h2load_rps() {
+  h2load -D "${h2load_seconds}" --warm-up-time=1 -c 4 -m 16 \
+    --data="$work/empty.grpc" -H 'content-type: application/grpc' \
+    -H 'te: trailers' "$@" 2> /dev/null |
+    grep -o 'finished in [0-9.]*[a-z]*, [0-9.]* req/s' | grep -o '[0-9.]* req/s' |
+    grep -o '^[0-9.]*'
+}
+if command -v h2load > /dev/null; then
+  h2load_seconds=$([[ $smoke == 1 ]] && echo 1 || echo 10)
+  printf '\0\0\0\0\0' > "$work/empty.grpc"
+  token=$("$bench" --scenario=token "${common[@]}")
+  e_h2=$(h2load_rps "http://127.0.0.1:$floor_port/identity.v1.AccessKeyService/ListAccessKeys")
+  list_h2=$(h2load_rps -H "authorization: Bearer $token" \
+    "http://127.0.0.1:$port/identity.v1.AccessKeyService/ListAccessKeys")
+  echo "{\"name\":\"h2load_empty\",\"rps\":${e_h2:-0}}" >> "$results"
+  echo "{\"name\":\"h2load_list_bearer\",\"rps\":${list_h2:-0}}" >> "$results"
+fi
+stop_identityd
+
+if [[ $scale -gt 0 ]]; then
+  for size in 1000 "$scale"; do
+    data="$work/scale-$size"
+    "$loader" --data_dir="$data" --master_key_file="$work/master.key" \
+      --admin_password_file="$work/admin.password" --users="$size" \
+      --threads="$threads" | sed "s/\"bulk_load\"/\"bulk_load_$size\"/" >> "$results"
+    start_identityd "$data"
+    echo "{\"name\":\"cold_start_$size\",\"ms\":$startup_ms}" >> "$results"
+    "$bench" --scenario=list --concurrency="$concurrency" --bulk_users="$size" \
+      --target="127.0.0.1:$port" --users="$users" "${timing[@]}" |
+      sed "s/\"list_bearer\"/\"list_bearer_$size\"/" >> "$results"
+    rss_kib=$(grep VmRSS "/proc/$identityd_pid/status" | grep -o '[0-9]*')
+    hwm_kib=$(grep VmHWM "/proc/$identityd_pid/status" | grep -o '[0-9]*')
+    echo "{\"name\":\"memory_$size\",\"rss_mib\":$((rss_kib / 1024)),\"peak_mib\":$((hwm_kib / 1024))}" >> "$results"
+    stop_identityd
+    rm -rf "$data"
+  done
+fi
+
+# The table.
+argon2_ms=$(field verify_ms argon2)
+k=$(awk -v t="$threads" -v ms="$argon2_ms" 'BEGIN { printf "%.1f", t * 1000 / ms }')
+e_rps=$(field rps empty)
+e_p99=$(field p99_ms empty)
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); worker threads $threads"
+echo
+echo "| figure | measured | ratio | target |"
+echo "| --- | --- | --- | --- |"
+echo "| E: empty handler, bench server | $e_rps req/s, p99 $e_p99 ms | 1 | |"
+echo "| identityd Health/Check | $(field rps health) req/s, p99 $(field p99_ms health) ms | $(ratio "$(field rps health)" "$e_rps") x E | |"
+echo "| ListAccessKeys, Bearer | $(field rps list_bearer) req/s | $(ratio "$(field rps list_bearer)" "$e_rps") x E | >= 0.85 |"
+echo "| ListAccessKeys p99 | $(field p99_ms list_bearer) ms | $(ratio "$(field p99_ms list_bearer)" "$e_p99") x E p99 | <= 1.5 |"
+echo "| Argon2id verification (plain loop) | $argon2_ms ms; K = $k req/s | | |"
+echo "| Argon2id on every core at once (plain loops) | $(field parallel_rps argon2) req/s | $(ratio "$(field parallel_rps argon2)" "$k") x K | the machine's real ceiling |"
+echo "| CreateAccessKey, Basic | $(field rps create_basic) req/s | $(ratio "$(field rps create_basic)" "$k") x K ($(ratio "$(field rps create_basic)" "$(field parallel_rps argon2)") x parallel) | >= 0.9 |"
+echo "| ListAccessKeys under saturated creates | $(field rps list_under_create) req/s (creates $(field rps create_saturating) req/s) | $(ratio "$(field rps list_under_create)" "$e_rps") x E | >= 0.5 |"
+if grep -q h2load_empty "$results"; then
+  echo "| h2load (not ours): E / ListAccessKeys, Bearer | $(field rps h2load_empty) / $(field rps h2load_list_bearer) req/s | $(ratio "$(field rps h2load_list_bearer)" "$(field rps h2load_empty)") x E | cross-check |"
+fi
+if [[ $scale -gt 0 ]]; then
+  echo "| ListAccessKeys p99, 1,000 users | $(field p99_ms list_bearer_1000) ms | 1 | |"
+  echo "| ListAccessKeys p99, $scale users | $(field p99_ms "list_bearer_$scale") ms | $(ratio "$(field p99_ms "list_bearer_$scale")" "$(field p99_ms list_bearer_1000)") x 1k | <= 1.5 |"
+  echo "| resident memory, $scale users | $(field rss_mib "memory_$scale") MiB (peak $(field peak_mib "memory_$scale") MiB) | | <= 512 MiB |"
+  echo "| cold start, $scale users | $(field ms "cold_start_$scale") ms | | <= 5000 ms |"
+  echo "| bulk load, $scale users | $(field seconds "bulk_load_$scale") s | | |"
+fi
+echo
+codes=$(grep -o '"codes":{[^}]*}' "$results" | grep -v '^"codes":{"OK":[0-9]*}$' || true)
+[[ -n "$codes" ]] && echo "status codes other than OK seen: $codes"
+if [[ -n "$out" ]]; then
+  { echo "["; sed '$!s/$/,/' "$results"; echo "]"; } > "$out"
+  echo "JSON: $out"
+fi
+# A run that could not measure something fails (the smoke test relies on it).
+for name in argon2 empty health list_bearer create_basic list_under_create; do
+  grep -q "\"name\":\"$name\"" "$results" || { echo "missing $name" >&2; exit 1; }
+done
+[[ "$(field rps list_bearer)" != "0.0" ]] || { echo "no ListAccessKeys completed" >&2; exit 1; }
