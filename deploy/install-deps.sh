@@ -14,6 +14,10 @@ packages=(
   clang-14 libclang-rt-14-dev
   # .proto files Debian ships without C++: health/reflection, google.rpc.
   grpc-proto golang-github-gogo-googleapis-dev
+  # h2load: a load generator we did not write, the benchmark's cross-check.
+  nghttp2-client
+  # The Python client of generated stubs, and the deploy-file checks.
+  python3-grpcio python3-protobuf python3-yaml
 )
 
 missing=()
