@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -122,6 +123,8 @@ class CrashRestartTest : public ::testing::Test {
 TEST_F(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
   std::ofstream(dir_.Join("admin.pw")) << kAdminPassword << "\n";
   Ledger ledger(dir_.Join("acknowledged.log"));
+  absl::Mutex secrets_mu;
+  std::vector<std::string> secrets;  // every secret key handed out
   std::mt19937 rng(20261127);
   std::vector<std::string> users;
   for (int u = 0; u < kUsers; ++u) users.push_back(absl::StrCat("crash", u));
@@ -199,6 +202,8 @@ TEST_F(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
             if (s.ok()) {
               ledger.Acknowledged("created", user,
                                   response.access_key().access_key_id());
+              absl::MutexLock lock(&secrets_mu);
+              secrets.push_back(response.secret_access_key());
             }
           } else {
             v1::ListAccessKeysResponse listed;
@@ -244,6 +249,33 @@ TEST_F(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
   std::cout << cycles << " kill/restart cycles; " << acknowledged
             << " keys acknowledged, " << deleted.size()
             << " acknowledged deletes\n";
+
+  // No secret key or password in any file the crashed servers left: the
+  // data directory (WAL, SST, MANIFEST, RocksDB's LOG) and their logs.
+  secrets.push_back(kUserPassword);
+  secrets.push_back(kAdminPassword);
+  int files = 0;
+  int hits = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir_.Join(""))) {
+    if (!entry.is_regular_file() || entry.path().filename() == "admin.pw") {
+      continue;  // the operator's password file holds the password
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string content = bytes.str();
+    ++files;
+    for (const std::string& secret : secrets) {
+      if (content.find(secret) != std::string::npos) {
+        ++hits;
+        ADD_FAILURE() << entry.path().filename()
+                      << " holds a secret the test used";
+      }
+    }
+  }
+  EXPECT_GT(files, 5);
+  EXPECT_EQ(hits, 0);
 }
 
 }  // namespace
