@@ -21,14 +21,15 @@ bool HasSecondFactor(const storage::UserRecord& user) {
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::New(
     storage::Store& store, const PasswordHasher& hasher,
     SessionManager& sessions, LoginThrottle& throttle, MfaDevices& mfa,
-    VerificationCodes& codes) {
+    VerificationCodes& codes, const ServicePrincipals* services) {
   absl::StatusOr<std::string> dummy_password = crypto::RandomBytes(32);
   if (!dummy_password.ok()) return dummy_password.status();
   absl::StatusOr<std::string> dummy_hash = hasher.Hash(*dummy_password);
   crypto::Cleanse(*dummy_password);
   if (!dummy_hash.ok()) return dummy_hash.status();
-  return std::unique_ptr<Authenticator>(new Authenticator(
-      store, hasher, sessions, throttle, mfa, codes, *std::move(dummy_hash)));
+  return std::unique_ptr<Authenticator>(
+      new Authenticator(store, hasher, sessions, throttle, mfa, codes, services,
+                        *std::move(dummy_hash)));
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
@@ -38,6 +39,12 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     principal = CheckPassword(credentials, second_factor);
   } else if (credentials.bearer_token.has_value()) {
     principal = CheckSession(*credentials.bearer_token);
+  } else if (std::optional<Principal> service =
+                 services_ != nullptr
+                     ? services_->Find(credentials.certificate_subjects)
+                     : std::nullopt;
+             service.has_value()) {
+    principal = *std::move(service);
   } else {
     return absl::UnauthenticatedError(
         "missing credentials: send 'authorization: Basic "
@@ -71,7 +78,8 @@ absl::StatusOr<Principal> Authenticator::CheckSession(
                    user->role() == storage::UserRecord::ADMIN,
                    /*password_verified=*/false,
                    session->token_hash,
-                   /*client_address=*/""};
+                   /*client_address=*/"",
+                   /*read_only=*/false};
 }
 
 void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
@@ -148,7 +156,8 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
                    user->role() == storage::UserRecord::ADMIN,
                    /*password_verified=*/true,
                    /*session_token_hash=*/"",
-                   /*client_address=*/""};
+                   /*client_address=*/"",
+                   /*read_only=*/false};
 }
 
 }  // namespace identity::auth

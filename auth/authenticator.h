@@ -8,6 +8,7 @@
 #include "auth/mfa_devices.h"
 #include "auth/password_hasher.h"
 #include "auth/principal.h"
+#include "auth/service_principals.h"
 #include "auth/session_manager.h"
 #include "auth/verification_codes.h"
 #include "storage/store.h"
@@ -36,10 +37,11 @@ class Authenticator {
   static absl::StatusOr<std::unique_ptr<Authenticator>> New(
       storage::Store& store, const PasswordHasher& hasher,
       SessionManager& sessions, LoginThrottle& throttle, MfaDevices& mfa,
-      VerificationCodes& codes);
+      VerificationCodes& codes, const ServicePrincipals* services = nullptr);
 
   // Checks the password (Basic) if one was presented, else the session
-  // token (Bearer). A disabled user's credentials all fail. Where
+  // token (Bearer), else maps a verified client certificate to a service
+  // (`services`, when given). A disabled user's credentials all fail. Where
   // `second_factor` is required and the user has a channel bound, a
   // password check also needs the code: without one it fails with reason
   // VERIFICATION_CODE_REQUIRED; a wrong code counts as a failed sign-in.
@@ -51,13 +53,14 @@ class Authenticator {
   Authenticator(storage::Store& store, const PasswordHasher& hasher,
                 SessionManager& sessions, LoginThrottle& throttle,
                 MfaDevices& mfa, VerificationCodes& codes,
-                std::string dummy_hash)
+                const ServicePrincipals* services, std::string dummy_hash)
       : store_(store),
         hasher_(hasher),
         sessions_(sessions),
         throttle_(throttle),
         mfa_(mfa),
         codes_(codes),
+        services_(services),
         dummy_hash_(std::move(dummy_hash)) {}
 
   absl::StatusOr<Principal> CheckPassword(const Credentials& credentials,
@@ -76,6 +79,7 @@ class Authenticator {
   LoginThrottle& throttle_;
   MfaDevices& mfa_;
   VerificationCodes& codes_;
+  const ServicePrincipals* const services_;  // may be null
   // Verified against when the user does not exist, to cost the same time.
   const std::string dummy_hash_;
 };

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace identity::auth {
 
@@ -20,6 +21,8 @@ struct Principal {
   // Where the call came from (an IP address, no port); empty if unknown.
   // For the audit trail.
   std::string client_address;
+  // A service allowed only the read-only RPCs (see service_principals.h).
+  bool read_only = false;
 };
 
 // What a caller presented, parsed from gRPC metadata by the service layer.
@@ -35,6 +38,9 @@ struct Credentials {
   // Where the call came from (an IP address, no port); empty if unknown.
   // Not a credential: it feeds the per-address failure limit.
   std::string client_address;
+  // The common name and DNS SANs of a client certificate the TLS layer
+  // verified (mTLS); empty without one.
+  std::vector<std::string> certificate_subjects;
 };
 
 }  // namespace identity::auth

@@ -18,6 +18,8 @@ packages=(
   nghttp2-client
   # The Python client of generated stubs, and the deploy-file checks.
   python3-grpcio python3-protobuf python3-yaml
+  # openssl, for deploy/dev-certs.sh (TLS tests).
+  openssl
 )
 
 missing=()

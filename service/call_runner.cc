@@ -47,6 +47,22 @@ void FinishCall(grpc::CallbackServerContext* context,
   reactor->Finish(ToGrpcStatus(status));
 }
 
+// The common name and DNS SANs of a client certificate the TLS handshake
+// verified against --tls_client_ca; empty for plaintext or no certificate.
+std::vector<std::string> CertificateSubjects(
+    const grpc::CallbackServerContext& context) {
+  std::vector<std::string> subjects;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return subjects;
+  for (const char* property :
+       {GRPC_X509_CN_PROPERTY_NAME, GRPC_X509_SAN_PROPERTY_NAME}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      subjects.emplace_back(value.data(), value.size());
+    }
+  }
+  return subjects;
+}
+
 absl::Status Busy() {
   return absl::ResourceExhaustedError(
       "server busy: too many calls queued; retry with backoff");
@@ -117,6 +133,7 @@ grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
     return reactor;
   }
   credentials->client_address = ClientAddress(context->peer());
+  credentials->certificate_subjects = CertificateSubjects(*context);
   auto call =
       std::make_shared<Call>(Call{context, reactor, method, start,
                                   *std::move(credentials), std::move(work)});

@@ -67,8 +67,12 @@ class CallRunner {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
     return Run(context, method, access, second_factor, std::move(decoded),
-               [request, raw_response,
+               [request, raw_response, access,
                 handler = std::move(handler)](const auth::Principal& caller) {
+                 if (caller.read_only && access == Access::kWrites) {
+                   return absl::PermissionDeniedError(
+                       "this service may only call read-only methods");
+                 }
                  Response response;
                  absl::Status status = handler(caller, *request, response);
                  if (status.ok()) EncodeResponse(response, *raw_response);

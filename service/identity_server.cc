@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -87,6 +89,67 @@ int DefaultThreads() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+bool IsLoopback(absl::string_view listen_address) {
+  const size_t colon = listen_address.rfind(':');
+  absl::string_view host = listen_address.substr(0, colon);
+  return host == "localhost" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path,
+                                    absl::string_view flag) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", flag, " ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// TLS or mTLS when configured; plaintext only on loopback unless the
+// operator said --insecure, and then with a warning.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerConfig& config, Logger& logger) {
+  if (config.tls_cert_file.empty()) {
+    if (!IsLoopback(config.listen_address)) {
+      if (!config.allow_insecure) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "refusing to serve plaintext on ", config.listen_address,
+            ": set --tls_cert and --tls_key, or --insecure to accept that "
+            "passwords and secrets cross the network unencrypted"));
+      }
+      logger.Warning("insecure_listen",
+                     {{"listen", config.listen_address},
+                      {"message",
+                       "serving PLAINTEXT beyond loopback (--insecure): "
+                       "passwords, tokens and secrets cross the network "
+                       "unencrypted"}});
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<std::string> cert =
+      ReadPem(config.tls_cert_file, "--tls_cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(config.tls_key_file, "--tls_key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  crypto::Cleanse(*key);
+  if (!config.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPem(config.tls_client_ca_file, "--tls_client_ca");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::SslServerCredentials(options);
+  crypto::Cleanse(options.pem_key_cert_pairs.front().private_key);
+  return credentials;
+}
+
 absl::Status CheckConfig(const ServerConfig& config) {
   if (config.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir is required");
@@ -112,6 +175,18 @@ absl::Status CheckConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--lockout_threshold and --max_failures_per_address must be at "
         "least 1, --lockout_duration not negative");
+  }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert");
+  }
+  if (!config.service_principals_file.empty() &&
+      config.tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_client_principals needs --tls_client_ca: only certificates "
+        "it verified may name a service");
   }
   if (!config.notify_command.empty() && !config.notify_outbox_file.empty()) {
     return absl::InvalidArgumentError(
@@ -222,9 +297,16 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   mfa_ = std::make_unique<auth::MfaDevices>(
       *store_, *sealer_, clock, auth::SystemRandom(), config.mfa_issuer);
   audit_trail_ = std::make_unique<auth::AuditTrail>(*store_);
+  if (!config.service_principals_file.empty()) {
+    absl::StatusOr<auth::ServicePrincipals> services =
+        auth::ServicePrincipals::ReadFile(config.service_principals_file);
+    if (!services.ok()) return services.status();
+    services_ = *std::move(services);
+  }
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> authenticator =
       auth::Authenticator::New(*store_, *hasher_, *sessions_, *throttle_, *mfa_,
-                               *codes_);
+                               *codes_,
+                               services_.has_value() ? &*services_ : nullptr);
   if (!authenticator.ok()) return authenticator.status();
   authenticator_ = *std::move(authenticator);
   access_keys_ = std::make_unique<auth::AccessKeyManager>(
@@ -282,8 +364,10 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address,
-                           grpc::InsecureServerCredentials(), &port_);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeCredentials(config, logger);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(config.listen_address, *credentials, &port_);
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
   builder.RegisterService(access_key_service_.get());
   builder.RegisterService(user_service_.get());
@@ -300,10 +384,14 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
         "identity.v1.SessionService", "identity.v1.AuditService"}) {
     health->SetServingStatus(name, true);
   }
-  logger.Info("serving", {{"listen", config.listen_address},
-                          {"port", absl::StrCat(port_)},
-                          {"worker_threads", absl::StrCat(threads)},
-                          {"kek_id", sealer_->sealing_key_id()}});
+  logger.Info("serving",
+              {{"listen", config.listen_address},
+               {"port", absl::StrCat(port_)},
+               {"worker_threads", absl::StrCat(threads)},
+               {"transport", config.tls_cert_file.empty()        ? "plaintext"
+                             : config.tls_client_ca_file.empty() ? "tls"
+                                                                 : "mtls"},
+               {"kek_id", sealer_->sealing_key_id()}});
   return absl::OkStatus();
 }
 

@@ -33,6 +33,16 @@ namespace identity::service {
 struct ServerConfig {
   // host:port; port 0 picks a free one (see IdentityServer::port()).
   std::string listen_address = "127.0.0.1:50051";
+  // TLS: PEM files of the server's certificate chain and key. With a client
+  // CA, clients must present a certificate it signed (mTLS), and
+  // `service_principals_file` maps certificate subjects to services (see
+  // auth/service_principals.h).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::string service_principals_file;
+  // Plaintext is served on loopback only, unless this is set.
+  bool allow_insecure = false;
   // RocksDB directory; created if missing.
   std::string data_dir;
   // Key-encryption key file; must lie outside data_dir. Generated (as a dev
@@ -114,6 +124,7 @@ class IdentityServer {
   std::unique_ptr<auth::VerificationCodes> codes_;
   std::unique_ptr<auth::MfaDevices> mfa_;
   std::unique_ptr<auth::AuditTrail> audit_trail_;
+  std::optional<auth::ServicePrincipals> services_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;

@@ -19,6 +19,19 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain to serve TLS with (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: clients must present a certificate it signed "
+          "(mTLS).");
+ABSL_FLAG(std::string, tls_client_principals, "",
+          "File of \"<certificate subject> <admin|reader>\" lines: client "
+          "certificates (CN or DNS SAN) that act as services.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext on an address other than loopback (logs a "
+          "warning): passwords and secrets would cross the network "
+          "unencrypted.");
 ABSL_FLAG(std::string, data_dir, "/var/lib/identity",
           "Directory of the embedded RocksDB store.");
 ABSL_FLAG(std::string, master_key_file, "/etc/identity/master.key",
@@ -87,6 +100,11 @@ int Run(Logger& logger) {
   identity::service::ServerConfig config;
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  config.service_principals_file = absl::GetFlag(FLAGS_tls_client_principals);
+  config.allow_insecure = absl::GetFlag(FLAGS_insecure);
   config.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   config.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   config.max_keys_per_user = absl::GetFlag(FLAGS_max_keys_per_user);

@@ -55,9 +55,12 @@ class ServerEnv {
         std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
         interceptors;
     interceptors.push_back(recorder_.NewFactory());
+    grpc::ChannelArguments args;
+    if (!tls_target_name_.empty()) {
+      args.SetSslTargetNameOverride(tls_target_name_);
+    }
     channel_ = grpc::experimental::CreateCustomChannelWithInterceptors(
-        absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+        absl::StrCat("127.0.0.1:", server_->port()), channel_credentials_, args,
         std::move(interceptors));
     keys = v1::AccessKeyService::NewStub(channel_);
     users = v1::UserService::NewStub(channel_);
@@ -79,6 +82,13 @@ class ServerEnv {
   }
 
   service::IdentityServer& server() { return *server_; }
+  // The stubs' transport from the next Start(): TLS credentials, and the
+  // name the server certificate must carry.
+  void UseChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> creds,
+                             std::string target_name) {
+    channel_credentials_ = std::move(creds);
+    tls_target_name_ = std::move(target_name);
+  }
   // Every response the stubs received so far, across restarts.
   std::vector<ResponseRecorder::Response> responses() const {
     return recorder_.responses();
@@ -119,6 +129,9 @@ class ServerEnv {
  private:
   TempDir dir_;
   ResponseRecorder recorder_;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_ =
+      grpc::InsecureChannelCredentials();
+  std::string tls_target_name_;
   service::ServerConfig config_;
   std::FILE* log_file_ = nullptr;
   std::unique_ptr<service::Logger> logger_;
