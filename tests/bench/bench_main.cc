@@ -25,6 +25,7 @@
 #include "identity/v1/session_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "load_generator.h"
+#include "testing/files.h"
 
 ABSL_FLAG(std::string, scenario, "list",
           "empty, health, list, create, list_under_create, argon2, or token "
@@ -50,17 +51,6 @@ constexpr char kBulkPassword[] = "bulk-password-1";  // identity_bulk_load's
 
 std::string Basic(const std::string& name, const std::string& password) {
   return "Basic " + absl::Base64Escape(absl::StrCat(name, ":", password));
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string value = text.str();
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
-    value.pop_back();
-  }
-  return value;
 }
 
 LoadOptions Options(int concurrency) {
@@ -220,7 +210,7 @@ int Main() {
   }
 
   const std::string admin_password =
-      ReadFile(absl::GetFlag(FLAGS_admin_password_file));
+      testing::ReadTrimmedFile(absl::GetFlag(FLAGS_admin_password_file));
   auto users = v1::UserService::NewStub(channel);
   auto sessions = v1::SessionService::NewStub(channel);
   const int user_count = absl::GetFlag(FLAGS_users);

@@ -21,6 +21,7 @@
 #include "auth/random_source.h"
 #include "auth/secret_sealer.h"
 #include "storage/rocksdb_store.h"
+#include "testing/files.h"
 
 ABSL_FLAG(std::string, data_dir, "", "store directory");
 ABSL_FLAG(std::string, master_key_file, "", "KEK file (created if missing)");
@@ -31,17 +32,6 @@ ABSL_FLAG(int, threads, 2, "writer threads");
 
 namespace identity::bench {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string value = text.str();
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
-    value.pop_back();
-  }
-  return value;
-}
 
 storage::UserRecord User(const std::string& id, const std::string& name,
                          const std::string& hash,
@@ -76,7 +66,10 @@ int Main() {
   auth::PasswordHasher hasher;
   const int64_t now = absl::ToUnixMicros(absl::Now());
   const std::string admin_hash =
-      hasher.Hash(ReadFile(absl::GetFlag(FLAGS_admin_password_file))).value();
+      hasher
+          .Hash(testing::ReadTrimmedFile(
+              absl::GetFlag(FLAGS_admin_password_file)))
+          .value();
   absl::Status admin = store->CreateUser(
       User(auth::GenerateUserId(auth::SystemRandom()).value(), "admin",
            admin_hash, storage::UserRecord::ADMIN, now),

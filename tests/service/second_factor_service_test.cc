@@ -14,23 +14,11 @@ namespace {
 
 using testing::ErrorReason;
 using testing::kAdminPassword;
+using testing::LastSentCode;
+using testing::ReadFile;
 using testing::ServerEnv;
 
 constexpr char kAlicePassword[] = "alice-password-1";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The six digits after "code is " in the last line of a notifier's file.
-std::string LastCode(const std::string& path) {
-  const std::string text = ReadFile(path);
-  const size_t at = text.rfind("code is ");
-  return at == std::string::npos ? "" : text.substr(at + 8, 6);
-}
 
 class SecondFactorServiceTest : public ::testing::Test {
  protected:
@@ -92,7 +80,7 @@ TEST_F(SecondFactorServiceTest, CreateAccessKeyWithAnEmailedCode) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(sent.masked_destination(), "a***@example.com");
   EXPECT_GT(sent.expire_time().seconds(), 0);
-  const std::string code = LastCode(outbox);
+  const std::string code = LastSentCode(outbox);
   ASSERT_EQ(code.size(), 6u);
   const std::string line = ReadFile(outbox);
   EXPECT_TRUE(absl::StrContains(line, "\"to\":\"a***@example.com\""));
@@ -158,7 +146,7 @@ TEST_F(SecondFactorServiceTest, ANotifyCommandGetsTheMessageOnStdin) {
   const std::string message = ReadFile(delivered);
   EXPECT_TRUE(absl::StrContains(message, "\"channel\":\"EMAIL\""));
   EXPECT_TRUE(absl::StrContains(message, "\"to\":\"alice@example.com\""));
-  const std::string code = LastCode(delivered);
+  const std::string code = LastSentCode(delivered);
   ASSERT_EQ(code.size(), 6u);
   v1::CreateAccessKeyResponse created;
   status = CreateKey(code, &created);

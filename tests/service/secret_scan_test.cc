@@ -22,15 +22,6 @@ using testing::ServerEnv;
 constexpr char kAlicePassword[] = "alice-password-1";
 constexpr char kBobPassword[] = "bob-password-12";
 
-std::string LastCode(const std::string& outbox) {
-  std::ifstream in(outbox);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  const size_t at = all.rfind("code is ");
-  return at == std::string::npos ? "" : all.substr(at + 8, 6);
-}
-
 class SecretScanTest : public ::testing::Test {
  protected:
   // A context with Basic credentials, and a code if given.
@@ -127,7 +118,7 @@ TEST_F(SecretScanTest, NoSecretInAnyResponseLogOrDataFile) {
       env_.sessions
           ->SendVerificationCode(As("bob", kBobPassword).get(), send, &sent)
           .ok());
-  const std::string code = LastCode(outbox);
+  const std::string code = testing::LastSentCode(outbox);
   ASSERT_EQ(code.size(), 6u);
   secrets_.push_back(code);
   v1::CreateAccessKeyResponse bobs_key;

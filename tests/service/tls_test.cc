@@ -17,16 +17,10 @@ namespace {
 
 using testing::ErrorReason;
 using testing::kAdminPassword;
+using testing::ReadFile;
 using testing::ServerEnv;
 
 constexpr char kAlicePassword[] = "alice-password-1";
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Certificates made by the script operators use, once per test binary.
 class Certificates {
@@ -60,10 +54,10 @@ std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& ca,
                                               const std::string& cert = "",
                                               const std::string& key = "") {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = Read(ca);
+  options.pem_root_certs = ReadFile(ca);
   if (!cert.empty()) {
-    options.pem_cert_chain = Read(cert);
-    options.pem_private_key = Read(key);
+    options.pem_cert_chain = ReadFile(cert);
+    options.pem_private_key = ReadFile(key);
   }
   return grpc::SslCredentials(options);
 }

@@ -20,6 +20,7 @@
 #include "identity/v1/session_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "service/identity_server.h"
+#include "testing/files.h"
 #include "testing/response_recorder.h"
 #include "testing/temp_dir.h"
 
@@ -95,12 +96,7 @@ class ServerEnv {
   }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
-  std::string ReadLog() const {
-    std::ifstream in(dir_.Join("server.log"));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string ReadLog() const { return ReadFile(dir_.Join("server.log")); }
 
   // Creates a user through the API as the bootstrap admin.
   void CreateUser(const std::string& name, const std::string& password) {
@@ -138,6 +134,14 @@ class ServerEnv {
   std::unique_ptr<service::IdentityServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// The six digits after "code is " last written to a notifier's file (the
+// outbox, or what a notify command saved).
+inline std::string LastSentCode(const std::string& path) {
+  const std::string text = ReadFile(path);
+  const size_t at = text.rfind("code is ");
+  return at == std::string::npos ? "" : text.substr(at + 8, 6);
+}
 
 // The google.rpc.ErrorInfo reason in a status's details, if any.
 inline std::optional<std::string> ErrorReason(const grpc::Status& status) {
