@@ -72,6 +72,7 @@ absl::StatusOr<bool> PasswordHasher::Verify(absl::string_view password,
   absl::StatusOr<Argon2idPhc> parsed = ParseArgon2idPhc(phc);
   if (!parsed.ok()) return parsed.status();
   ++computations_;
+  ++verifications_;
   absl::StatusOr<std::string> hash = Argon2idRaw(
       parsed->params, password, parsed->salt, "", "", parsed->hash.size());
   if (!hash.ok()) return hash.status();

@@ -52,11 +52,14 @@ class PasswordHasher {
   // Argon2 computations so far (hashes and verifications): lets tests and
   // metrics see that a path did, or did not, pay for one.
   uint64_t computations() const { return computations_.load(); }
+  // Of those, the verifications (password checks).
+  uint64_t verifications() const { return verifications_.load(); }
 
  private:
   const Argon2Params params_;
   RandomSource& random_;
   mutable std::atomic<uint64_t> computations_{0};
+  mutable std::atomic<uint64_t> verifications_{0};
 };
 
 }  // namespace identity::auth

@@ -8,6 +8,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libargon2-dev libssl-dev
   libgtest-dev libgmock-dev
+  # Metrics: prometheus-cpp's registry and its HTTP exposer (civetweb).
+  prometheus-cpp-dev
   # BoringSSL, for the second build of the crypto wrapper's known-answer tests.
   android-libboringssl-dev
   # libFuzzer and the sanitizers, for deploy/fuzz.sh.

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
+#include "auth/key_generator.h"
+#include "auth/random_source.h"
 #include "service/credentials_parser.h"
 #include "service/status_mapping.h"
 
@@ -27,24 +30,21 @@ std::string ClientAddress(absl::string_view peer) {
   return std::string(host);
 }
 
-void FinishCall(grpc::CallbackServerContext* context,
-                grpc::ServerUnaryReactor* reactor, Logger& logger,
-                absl::string_view method, absl::Time start,
-                const absl::Status& status) {
-  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
-      absl::IsUnknown(status)) {
-    // The client gets a bare "internal error"; operators get the detail.
-    logger.Error("rpc_internal_error",
-                 {{"method", std::string(method)},
-                  {"detail", std::string(status.message())}});
+bool IsSaneRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
+        c != '_' && c != '.' && c != ':') {
+      return false;
+    }
   }
-  logger.Info(
-      "rpc", {{"method", std::string(method)},
-              {"peer", context->peer()},
-              {"code", absl::StatusCodeToString(status.code())},
-              {"latency_ms",
-               absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
-  reactor->Finish(ToGrpcStatus(status));
+  return true;
+}
+
+std::string NewRequestIdPrefix() {
+  absl::StatusOr<std::string> random =
+      auth::RandomString(auth::SystemRandom(), auth::kAlphanumeric, 8);
+  return random.ok() ? *random : "identity";
 }
 
 // The common name and DNS SANs of a client certificate the TLS handshake
@@ -76,8 +76,13 @@ struct CallRunner::Call {
   grpc::ServerUnaryReactor* reactor;
   absl::string_view method;
   absl::Time start;
+  std::string request_id;
   auth::Credentials credentials;
   Work work;
+  // Who the credentials proved the caller to be, for the access log; set
+  // by the thread that authenticates, read by the one that finishes (the
+  // same thread, or one the task was handed to after it was set).
+  std::string user;
 
   ~Call() {
     if (credentials.password.has_value()) {
@@ -86,9 +91,57 @@ struct CallRunner::Call {
   }
 };
 
+CallRunner::CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
+                       const auth::Authenticator& authenticator, Logger& logger,
+                       ServerMetrics* metrics)
+    : password_pool_(password_pool),
+      session_pool_(session_pool),
+      authenticator_(authenticator),
+      logger_(logger),
+      metrics_(metrics),
+      request_id_prefix_(NewRequestIdPrefix()) {}
+
+std::string CallRunner::RequestId(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("x-request-id");
+  if (it != metadata.end()) {
+    absl::string_view id(it->second.data(), it->second.size());
+    if (IsSaneRequestId(id)) return std::string(id);
+  }
+  return absl::StrCat(request_id_prefix_, "-",
+                      absl::Hex(++request_counter_, absl::kZeroPad8));
+}
+
+void CallRunner::Finish(grpc::CallbackServerContext* context,
+                        grpc::ServerUnaryReactor* reactor,
+                        absl::string_view method, absl::Time start,
+                        absl::string_view request_id, absl::string_view user,
+                        const absl::Status& status) {
+  const absl::Duration latency = absl::Now() - start;
+  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
+      absl::IsUnknown(status)) {
+    // The client gets a bare "internal error"; operators get the detail.
+    logger_.Error("rpc_internal_error",
+                  {{"method", std::string(method)},
+                   {"request_id", std::string(request_id)},
+                   {"detail", std::string(status.message())}});
+  }
+  if (logger_.Enabled(LogLevel::kInfo)) {
+    logger_.Info("rpc", {{"method", std::string(method)},
+                         {"request_id", std::string(request_id)},
+                         {"peer", context->peer()},
+                         {"user", std::string(user)},
+                         {"code", absl::StatusCodeToString(status.code())},
+                         {"latency_ms",
+                          absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
+  }
+  if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), latency);
+  reactor->Finish(ToGrpcStatus(status));
+}
+
 void CallRunner::Finish(const Call& call, const absl::Status& status) {
-  FinishCall(call.context, call.reactor, logger_, call.method, call.start,
-             status);
+  Finish(call.context, call.reactor, call.method, call.start, call.request_id,
+         call.user, status);
 }
 
 absl::Status CallRunner::StillWanted(
@@ -101,6 +154,15 @@ absl::Status CallRunner::StillWanted(
         "deadline passed before the call was served");
   }
   return absl::OkStatus();
+}
+
+absl::Status CallRunner::AuthenticateAndWork(Call& call,
+                                             auth::SecondFactor second_factor) {
+  absl::StatusOr<auth::Principal> caller =
+      authenticator_.Authenticate(call.credentials, second_factor);
+  if (!caller.ok()) return caller.status();
+  call.user = caller->user_name;
+  return call.work(*caller);
 }
 
 void CallRunner::SubmitHandler(std::shared_ptr<Call> call,
@@ -122,37 +184,35 @@ grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
                                           absl::Status decoded, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
+  std::string request_id = RequestId(*context);
+  // Sent back so a client can quote it when asking about a call.
+  context->AddInitialMetadata("x-request-id", request_id);
   if (!decoded.ok()) {
-    FinishCall(context, reactor, logger_, method, start, decoded);
+    Finish(context, reactor, method, start, request_id, "", decoded);
     return reactor;
   }
   absl::StatusOr<auth::Credentials> credentials =
       ParseCredentials(context->client_metadata());
   if (!credentials.ok()) {
-    FinishCall(context, reactor, logger_, method, start, credentials.status());
+    Finish(context, reactor, method, start, request_id, "",
+           credentials.status());
     return reactor;
   }
   credentials->client_address = ClientAddress(context->peer());
   credentials->certificate_subjects = CertificateSubjects(*context);
-  auto call =
-      std::make_shared<Call>(Call{context, reactor, method, start,
-                                  *std::move(credentials), std::move(work)});
+  auto call = std::make_shared<Call>(
+      Call{context, reactor, method, start, std::move(request_id),
+           *std::move(credentials), std::move(work), ""});
 
   if (!call->credentials.password.has_value()) {
     if (access == Access::kReadOnly) {
       // No Argon2 and no write: a few reads, served right here.
-      absl::StatusOr<auth::Principal> caller =
-          authenticator_.Authenticate(call->credentials, second_factor);
-      Finish(*call, caller.ok() ? call->work(*caller) : caller.status());
+      Finish(*call, AuthenticateAndWork(*call, second_factor));
       return reactor;
     }
     const bool accepted = session_pool_.TrySubmit([this, second_factor, call] {
       absl::Status status = StillWanted(*call->context);
-      if (status.ok()) {
-        absl::StatusOr<auth::Principal> caller =
-            authenticator_.Authenticate(call->credentials, second_factor);
-        status = caller.ok() ? call->work(*caller) : caller.status();
-      }
+      if (status.ok()) status = AuthenticateAndWork(*call, second_factor);
       Finish(*call, status);
     });
     if (accepted) {
@@ -177,6 +237,7 @@ grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
           Finish(*call, caller.status());
           return;
         }
+        call->user = caller->user_name;
         SubmitHandler(std::move(call), *std::move(caller));
       });
   if (accepted) {

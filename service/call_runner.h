@@ -15,6 +15,7 @@
 #include "auth/principal.h"
 #include "service/logger.h"
 #include "service/message_codec.h"
+#include "service/metrics.h"
 #include "service/worker_pool.h"
 
 namespace identity::service {
@@ -48,12 +49,10 @@ class CallRunner {
   using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
 
+  // `metrics` may be null (metrics off).
   CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
-             const auth::Authenticator& authenticator, Logger& logger)
-      : password_pool_(password_pool),
-        session_pool_(session_pool),
-        authenticator_(authenticator),
-        logger_(logger) {}
+             const auth::Authenticator& authenticator, Logger& logger,
+             ServerMetrics* metrics = nullptr);
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
@@ -95,14 +94,29 @@ class CallRunner {
                                 absl::Status decoded, Work work);
   // On a pool thread: drops a call that is cancelled or past its deadline.
   static absl::Status StillWanted(const grpc::CallbackServerContext& context);
+  // Checks a session or certificate (no password) and runs the handler.
+  absl::Status AuthenticateAndWork(Call& call,
+                                   auth::SecondFactor second_factor);
   // Runs the handler on the session pool, or finishes RESOURCE_EXHAUSTED.
   void SubmitHandler(std::shared_ptr<Call> call, auth::Principal caller);
+  // Answers the call, logs it and counts it.
+  void Finish(grpc::CallbackServerContext* context,
+              grpc::ServerUnaryReactor* reactor, absl::string_view method,
+              absl::Time start, absl::string_view request_id,
+              absl::string_view user, const absl::Status& status);
   void Finish(const Call& call, const absl::Status& status);
+  // The caller's x-request-id if it is a sane one, else a new id.
+  std::string RequestId(const grpc::CallbackServerContext& context);
 
   WorkerPool& password_pool_;
   WorkerPool& session_pool_;
   const auth::Authenticator& authenticator_;
   Logger& logger_;
+  ServerMetrics* const metrics_;
+  // Request ids: this process's random prefix and a counter, unique
+  // without a random draw per call.
+  const std::string request_id_prefix_;
+  std::atomic<uint64_t> request_counter_{0};
   std::atomic<uint64_t> calls_accepted_{0};
 };
 

@@ -266,10 +266,14 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   storage::RocksDbStoreOptions store_options;
   store_options.path = config.data_dir;
   store_options.sync_writes = config.sync_writes;
-  store_options.audit_observer =
-      [&logger](const storage::AuditEventRecord& event) {
-        LogAuditEvent(logger, event);
-      };
+  if (!config.metrics_listen.empty()) {
+    metrics_ = std::make_unique<ServerMetrics>();
+  }
+  store_options.audit_observer = [&logger, metrics = metrics_.get()](
+                                     const storage::AuditEventRecord& event) {
+    LogAuditEvent(logger, event);
+    if (metrics != nullptr) metrics->RecordAuditEvent(event);
+  };
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
       storage::OpenRocksDbStore(store_options);
   if (!store.ok()) return store.status();
@@ -349,8 +353,8 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       threads, config.max_queued_calls, kPasswordPoolNice);
   session_pool_ =
       std::make_unique<WorkerPool>(session_threads, config.max_queued_calls);
-  runner_ = std::make_unique<CallRunner>(*password_pool_, *session_pool_,
-                                         *authenticator_, logger);
+  runner_ = std::make_unique<CallRunner>(
+      *password_pool_, *session_pool_, *authenticator_, logger, metrics_.get());
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
   user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);
@@ -384,14 +388,58 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
         "identity.v1.SessionService", "identity.v1.AuditService"}) {
     health->SetServingStatus(name, true);
   }
+  if (metrics_ != nullptr) {
+    if (absl::Status s = ServeMetrics(config.metrics_listen); !s.ok()) {
+      return s;
+    }
+  }
   logger.Info("serving",
               {{"listen", config.listen_address},
                {"port", absl::StrCat(port_)},
+               {"metrics_port", absl::StrCat(metrics_port_)},
                {"worker_threads", absl::StrCat(threads)},
                {"transport", config.tls_cert_file.empty()        ? "plaintext"
                              : config.tls_client_ca_file.empty() ? "tls"
                                                                  : "mtls"},
                {"kek_id", sealer_->sealing_key_id()}});
+  return absl::OkStatus();
+}
+
+absl::Status IdentityServer::ServeMetrics(const std::string& address) {
+  for (const auto& [name, pool] :
+       {std::pair<const char*, WorkerPool*>{"password", password_pool_.get()},
+        {"session", session_pool_.get()}}) {
+    metrics_->AddGauge("identity_worker_queue_depth",
+                       "Calls waiting for a worker, by pool.", {{"pool", name}},
+                       [pool] { return static_cast<double>(pool->queued()); });
+    metrics_->AddCounter(
+        "identity_worker_rejections_total",
+        "Calls answered RESOURCE_EXHAUSTED because the pool's queue was "
+        "full, by pool.",
+        {{"pool", name}},
+        [pool] { return static_cast<double>(pool->rejected()); });
+  }
+  metrics_->AddCounter(
+      "identity_argon2_verifications_total",
+      "Password checks that computed Argon2id (a sign-in refused before "
+      "hashing, e.g. while locked, is not one).",
+      {}, [hasher = hasher_.get()] {
+        return static_cast<double>(hasher->verifications());
+      });
+  // civetweb reports a port it cannot bind by throwing.
+  try {
+    metrics_exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on --metrics_listen ", address, ": ",
+                     error.what()));
+  }
+  for (const std::weak_ptr<prometheus::Collectable>& collectable :
+       metrics_->collectables()) {
+    metrics_exposer_->RegisterCollectable(collectable);
+  }
+  std::vector<int> ports = metrics_exposer_->GetListeningPorts();
+  metrics_port_ = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();
 }
 
@@ -417,6 +465,8 @@ std::optional<std::string> IdentityServer::TakeGeneratedAdminPassword() {
 void IdentityServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  // First, as scrapes read the pools and the hasher.
+  metrics_exposer_.reset();
   if (server_ != nullptr) {
     // Tell load balancers first, then wait for in-flight calls: with the
     // callback API, Shutdown returns once every started call has finished.

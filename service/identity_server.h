@@ -2,6 +2,7 @@
 #define IDENTITY_SERVICE_IDENTITY_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
 
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "service/audit_service.h"
 #include "service/call_runner.h"
 #include "service/logger.h"
+#include "service/metrics.h"
 #include "service/session_service.h"
 #include "service/user_service.h"
 #include "service/worker_pool.h"
@@ -77,6 +79,9 @@ struct ServerConfig {
   // How often expired sessions are deleted (they are refused as soon as
   // they expire; this only reclaims their space).
   absl::Duration session_purge_interval = absl::Minutes(10);
+  // host:port to serve Prometheus metrics on (GET /metrics, plain HTTP);
+  // empty: no metrics. Port 0 picks a free one (see metrics_port()).
+  std::string metrics_listen;
   // Off only for benchmarks that measure something other than fsync.
   bool sync_writes = true;
   // The time source; null means the wall clock. Tests inject a fake one.
@@ -94,6 +99,8 @@ class IdentityServer {
   ~IdentityServer();
 
   int port() const { return port_; }
+  // The metrics port; 0 when metrics are off.
+  int metrics_port() const { return metrics_port_; }
 
   // Calls handed to the worker pool so far (for tests and metrics).
   uint64_t calls_accepted() const {
@@ -112,9 +119,12 @@ class IdentityServer {
   IdentityServer() = default;
 
   absl::Status Init(const ServerConfig& config, Logger& logger);
+  // Serves `metrics_` on `address`, with the pools' and hasher's figures.
+  absl::Status ServeMetrics(const std::string& address);
   void PurgeSessionsUntilStopped(absl::Duration interval, Logger& logger);
 
   auth::RealClock real_clock_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<auth::PasswordHasher> hasher_;
   std::unique_ptr<auth::SecretSealer> sealer_;
@@ -136,6 +146,8 @@ class IdentityServer {
   std::unique_ptr<SessionServiceImpl> session_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> metrics_exposer_;
+  int metrics_port_ = 0;
   absl::Notification stop_purging_;
   std::thread purge_thread_;
   std::optional<std::string> generated_admin_password_;

@@ -73,6 +73,12 @@ ABSL_FLAG(std::string, notify_command, "",
           "masked_to, user_name, message); exit 0 means delivered.");
 ABSL_FLAG(std::string, mfa_issuer, "identity",
           "Issuer name shown by authenticator apps for MFA devices.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on, plain HTTP at /metrics "
+          "(empty: off). Keep it on loopback or a private network.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe log lines written: debug, info (one line per call), "
+          "warning or error.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -120,6 +126,7 @@ int Run(Logger& logger) {
   config.notify_outbox_file = absl::GetFlag(FLAGS_notify_outbox);
   config.notify_command = absl::GetFlag(FLAGS_notify_command);
   config.mfa_issuer = absl::GetFlag(FLAGS_mfa_issuer);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {
@@ -179,6 +186,13 @@ int main(int argc, char** argv) {
   // acquisition: a debugging aid that costs a few percent of every call
   // (seen in perf). Tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  Logger logger;
+  identity::service::LogLevel log_level;
+  if (!identity::service::ParseLogLevel(absl::GetFlag(FLAGS_log_level),
+                                        &log_level)) {
+    std::cerr << "identityd: --log_level must be debug, info, warning or "
+                 "error\n";
+    return 2;
+  }
+  Logger logger(stderr, log_level);
   return Run(logger);
 }

@@ -24,6 +24,17 @@ absl::string_view LevelName(LogLevel level) {
 
 }  // namespace
 
+bool ParseLogLevel(absl::string_view name, LogLevel* level) {
+  for (LogLevel candidate : {LogLevel::kDebug, LogLevel::kInfo,
+                             LogLevel::kWarning, LogLevel::kError}) {
+    if (name == LevelName(candidate)) {
+      *level = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string JsonQuote(absl::string_view value) {
   std::string out = "\"";
   for (unsigned char c : value) {

@@ -25,6 +25,10 @@ class Logger {
   explicit Logger(std::FILE* out = stderr, LogLevel min_level = LogLevel::kInfo)
       : out_(out), min_level_(min_level) {}
 
+  // Whether a line of `level` would be written: lets callers skip building
+  // the fields of lines nobody keeps.
+  bool Enabled(LogLevel level) const { return level >= min_level_; }
+
   void Log(LogLevel level, absl::string_view event,
            std::initializer_list<Field> fields = {});
   void Info(absl::string_view event, std::initializer_list<Field> fields = {}) {
@@ -44,6 +48,9 @@ class Logger {
   std::FILE* const out_ ABSL_PT_GUARDED_BY(mu_);
   const LogLevel min_level_;
 };
+
+// "debug", "info", "warning" or "error" (--log_level).
+bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
 // `value` as a JSON string literal, quotes included; bytes that are not
 // printable ASCII are escaped, so a log line is always valid JSON.

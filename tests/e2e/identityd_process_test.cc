@@ -139,5 +139,20 @@ TEST_F(IdentitydProcessTest, RefusesToStartWithTheKekInsideTheDataDir) {
   EXPECT_TRUE(absl::StrContains(server->Stderr(), "outside --data_dir"));
 }
 
+TEST_F(IdentitydProcessTest, RefusesAnUnknownLogLevel) {
+  auto server = Launch({"--log_level=loud"});
+  EXPECT_EQ(server->Wait(absl::Seconds(20)), 2);
+  EXPECT_TRUE(absl::StrContains(server->Stderr(), "--log_level must be"));
+}
+
+TEST_F(IdentitydProcessTest, ServesMetricsOnTheAddressAskedFor) {
+  auto server = Launch({"--metrics_listen=127.0.0.1:0"});
+  ASSERT_NE(server->WaitForServingPort(absl::Seconds(20)), 0)
+      << server->Stderr();
+  EXPECT_FALSE(absl::StrContains(server->Stderr(), "\"metrics_port\":\"0\""));
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(absl::Seconds(30)), 0);
+}
+
 }  // namespace
 }  // namespace identity

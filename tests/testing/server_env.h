@@ -47,7 +47,7 @@ class ServerEnv {
 
   void Start() {
     log_file_ = std::fopen(dir_.Join("server.log").c_str(), "a");
-    logger_ = std::make_unique<service::Logger>(log_file_);
+    logger_ = std::make_unique<service::Logger>(log_file_, log_level_);
     absl::StatusOr<std::unique_ptr<service::IdentityServer>> server =
         service::IdentityServer::Start(config_, *logger_);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -81,6 +81,9 @@ class ServerEnv {
     Stop();
     Start();
   }
+
+  // Lines below `level` are not written, from the next Start().
+  void SetLogLevel(service::LogLevel level) { log_level_ = level; }
 
   service::IdentityServer& server() { return *server_; }
   // The stubs' transport from the next Start(): TLS credentials, and the
@@ -130,6 +133,7 @@ class ServerEnv {
   std::string tls_target_name_;
   service::ServerConfig config_;
   std::FILE* log_file_ = nullptr;
+  service::LogLevel log_level_ = service::LogLevel::kInfo;
   std::unique_ptr<service::Logger> logger_;
   std::unique_ptr<service::IdentityServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
