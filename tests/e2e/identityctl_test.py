@@ -1,0 +1,457 @@
+"""identityctl driven as a user drives it: a subprocess against a real
+identityd (started here on a temp dir), checking what it prints, the files
+it writes and the exit codes scripts rely on.
+
+    identityctl_test.py IDENTITYD IDENTITYCTL SOURCE_DIR
+
+Failures never print a secret: checks for one report only that it was found.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import struct
+import pty
+import re
+import select
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+IDENTITYD, IDENTITYCTL, SOURCE_DIR = sys.argv[1:4]
+ADMIN_PASSWORD = "ctl-admin-password-1"
+HEADER = "User Name,Access Key Id,Secret Access Key"
+
+# Exit codes, as documented by `identityctl help`.
+OK, USAGE, UNREACHABLE, UNAUTHENTICATED, DENIED, NOT_FOUND = 0, 2, 3, 4, 5, 6
+EXISTS, KEY_LIMIT, CODE_REQUIRED, LOCKED = 7, 8, 9, 10
+
+
+def totp(secret_base32, step):
+    """RFC 6238 (SHA-1, 6 digits) for time step `step`."""
+    key = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1000000:06d}"
+
+
+class Identityd:
+    """identityd on 127.0.0.1:0 over `work`, until stop()."""
+
+    def __init__(self, work, extra=()):
+        self.log_path = os.path.join(work, "identityd.log")
+        self.outbox = os.path.join(work, "outbox.jsonl")
+        self.log_file = open(self.log_path, "w")
+        with open(os.path.join(work, "admin.pw"), "w") as f:
+            f.write(ADMIN_PASSWORD + "\n")
+        self.process = subprocess.Popen(
+            [IDENTITYD, "--listen=127.0.0.1:0",
+             "--data_dir=" + os.path.join(work, "data"),
+             "--master_key_file=" + os.path.join(work, "master.key"),
+             "--bootstrap_password_file=" + os.path.join(work, "admin.pw"),
+             "--notify_outbox=" + self.outbox, "--lockout_threshold=3",
+             "--worker_threads=2", *extra],
+            stdout=subprocess.DEVNULL, stderr=self.log_file)
+        self.port = None
+        for _ in range(2000):
+            match = re.search(r'"event":"serving".*?"port":"(\d+)"',
+                              self.log())
+            if match:
+                self.port = int(match.group(1))
+                break
+            time.sleep(0.01)
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("identityd did not start")
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def last_code(self):
+        with open(self.outbox) as f:
+            last = f.read().strip().splitlines()[-1]
+        return re.search(r"code is (\d{6})", json.loads(last)["message"])[1]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+        self.log_file.close()
+
+
+class IdentityctlTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp()
+        cls.server = Identityd(cls.work)
+        cls.admin_pw = cls.write("admin.pw", ADMIN_PASSWORD)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.work)
+
+    @classmethod
+    def write(cls, name, text):
+        path = os.path.join(cls.work, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        return path
+
+    def setUp(self):
+        # Each test in its own directory (credentials.csv lands in the
+        # working directory) with its own session file.
+        self.dir = tempfile.mkdtemp(dir=self.work)
+
+    def ctl(self, *args, server=None):
+        """Runs identityctl; returns (exit code, stdout, stderr)."""
+        done = subprocess.run(
+            [IDENTITYCTL, "--server", server or f"127.0.0.1:{self.server.port}",
+             "--session-file", os.path.join(self.dir, "session"), *args],
+            cwd=self.dir, capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL)
+        return done.returncode, done.stdout, done.stderr
+
+    def admin(self, *args):
+        return self.ctl("--user", "admin", "--password-file", self.admin_pw,
+                        *args)
+
+    def add_user(self, name, password):
+        path = self.write(f"{name}.pw", password)
+        code, _, err = self.admin("user", "add", name, "--new-password-file",
+                                  path)
+        self.assertEqual(code, OK, err)
+        return path
+
+    def read_csv(self, name="credentials.csv"):
+        with open(os.path.join(self.dir, name)) as f:
+            return f.read().splitlines()
+
+    def assert_no_secret(self, secret, *texts):
+        # Deliberately not assertNotIn: its message would print the secret.
+        self.assertFalse(any(secret in text for text in texts),
+                         "a secret appeared in identityctl's output")
+
+    def test_create_key_writes_credentials_csv_once_with_mode_0600(self):
+        pw = self.add_user("carol", "carol-password-1")
+        code, out, err = self.ctl("--user", "carol", "--password-file", pw,
+                                  "create-key", "--description", "ci")
+        self.assertEqual(code, OK, err)
+        lines = self.read_csv()
+        self.assertEqual(lines[0], HEADER)
+        user, key_id, secret = lines[1].split(",")
+        self.assertEqual(user, "carol")
+        self.assertRegex(key_id, r"^[A-Z0-9]{20}$")
+        self.assertEqual(len(secret), 40)
+        mode = stat.S_IMODE(os.stat(os.path.join(self.dir,
+                                                 "credentials.csv")).st_mode)
+        self.assertEqual(mode, 0o600)
+        self.assertIn(key_id, out)
+        self.assert_no_secret(secret, out, err, self.server.log())
+
+        # An existing file is not overwritten, and no key is made for it.
+        code, _, err = self.ctl("--user", "carol", "--password-file", pw,
+                                "create-key")
+        self.assertEqual(code, EXISTS)
+        self.assertIn("already exists", err)
+        self.assertEqual(self.read_csv()[1].split(",")[1], key_id)
+        code, out, _ = self.ctl("--user", "carol", "--password-file", pw,
+                                "list-keys", "--json")
+        self.assertEqual(len(json.loads(out)["access_keys"]), 1)
+
+        # --force replaces it with the new key.
+        code, _, err = self.ctl("--user", "carol", "--password-file", pw,
+                                "create-key", "--force")
+        self.assertEqual(code, OK, err)
+        self.assertNotEqual(self.read_csv()[1].split(",")[1], key_id)
+
+    def test_third_key_exits_with_the_limit_code(self):
+        pw = self.add_user("dave", "dave-password-1")
+        for name in ("a.csv", "b.csv"):
+            code, _, err = self.ctl("--user", "dave", "--password-file", pw,
+                                    "create-key", "--output", name)
+            self.assertEqual(code, OK, err)
+        code, out, err = self.ctl("--user", "dave", "--password-file", pw,
+                                  "create-key", "--output", "c.csv")
+        self.assertEqual(code, KEY_LIMIT)
+        self.assertIn("access key limit reached", err)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "c.csv")))
+
+    def test_list_update_rotate_and_delete_keys(self):
+        pw = self.add_user("erin", "erin-password-1")
+        code, out, err = self.ctl("--user", "erin", "--password-file", pw,
+                                  "login")
+        self.assertEqual(code, OK, err)
+        self.assertIn("Signed in as erin", out)
+        session = os.path.join(self.dir, "session")
+        self.assertEqual(stat.S_IMODE(os.stat(session).st_mode), 0o600)
+
+        # create-key needs the password even with a session.
+        code, _, err = self.ctl("--password-file", pw, "create-key")
+        self.assertEqual(code, OK, err)
+        key_id = self.read_csv()[1].split(",")[1]
+
+        # The rest runs on the saved session: no password given.
+        code, out, err = self.ctl("list-keys")
+        self.assertEqual(code, OK, err)
+        self.assertEqual(out.splitlines()[0].split()[:3],
+                         ["ACCESS", "KEY", "ID"])
+        self.assertIn(key_id, out)
+        self.assertIn("Active", out)
+
+        code, out, err = self.ctl("update-key", key_id, "--status", "inactive")
+        self.assertEqual(code, OK, err)
+        code, out, _ = self.ctl("list-keys", "--json")
+        [listed] = json.loads(out)["access_keys"]
+        self.assertEqual(listed["status"], "INACTIVE")
+        self.assertFalse(listed["usable"])
+
+        code, out, err = self.ctl("--password-file", pw, "rotate-key", key_id,
+                                  "--output", "new.csv")
+        self.assertEqual(code, OK, err)
+        new_id = self.read_csv("new.csv")[1].split(",")[1]
+        code, _, err = self.ctl("delete-key", key_id)
+        self.assertEqual(code, OK, err)
+        code, out, _ = self.ctl("list-keys", "--json")
+        self.assertEqual([k["access_key_id"] for k in
+                          json.loads(out)["access_keys"]], [new_id])
+
+        code, _, err = self.ctl("delete-key", key_id)
+        self.assertEqual(code, NOT_FOUND, err)
+
+        code, out, err = self.ctl("logout")
+        self.assertEqual(code, OK, err)
+        self.assertFalse(os.path.exists(session))
+        code, _, err = self.ctl("list-keys")
+        self.assertEqual(code, UNAUTHENTICATED)
+        self.assertIn("login", err)
+
+    def test_user_administration(self):
+        pw = self.write("frank.pw", "frank-password-1")
+        code, out, err = self.admin("user", "add", "frank", "--display-name",
+                                    "Frank", "--new-password-file", pw)
+        self.assertEqual(code, OK, err)
+        code, out, err = self.admin("user", "add", "frank",
+                                    "--new-password-file", pw)
+        self.assertEqual(code, EXISTS, err)
+
+        code, out, err = self.admin("user", "list", "--json")
+        self.assertEqual(code, OK, err)
+        names = [u["user_name"] for u in json.loads(out)["users"]]
+        self.assertIn("frank", names)
+        code, out, err = self.admin("user", "list")
+        self.assertTrue(out.startswith("USER NAME"), out)
+
+        code, out, err = self.admin("user", "update", "frank", "--role",
+                                    "admin", "--disable", "--json")
+        self.assertEqual(code, OK, err)
+        user = json.loads(out)
+        self.assertEqual((user["role"], user["enabled"]), ("ADMIN", False))
+        code, out, err = self.admin("user", "update", "frank", "--enable")
+        self.assertEqual(code, OK, err)
+
+        # An admin sets frank's password; frank then changes his own.
+        reset = self.write("frank2.pw", "frank-password-2")
+        code, _, err = self.admin("user", "set-password", "frank",
+                                  "--new-password-file", reset)
+        self.assertEqual(code, OK, err)
+        mine = self.write("frank3.pw", "frank-password-3")
+        code, _, err = self.ctl("--user", "frank", "--password-file", reset,
+                                "user", "set-password", "--new-password-file",
+                                mine)
+        self.assertEqual(code, OK, err)
+        code, out, err = self.ctl("--user", "frank", "--password-file", mine,
+                                  "user", "get")
+        self.assertEqual(code, OK, err)
+        self.assertIn("Frank", out)
+
+        # A plain user may not administer others.
+        self.add_user("gina", "gina-password-1")
+        code, _, err = self.ctl("--user", "gina", "--password-file",
+                                os.path.join(self.work, "gina.pw"), "user",
+                                "delete", "frank")
+        self.assertEqual(code, DENIED, err)
+        code, _, err = self.admin("user", "delete", "frank")
+        self.assertEqual(code, OK, err)
+        code, _, err = self.admin("user", "get", "frank")
+        self.assertEqual(code, NOT_FOUND, err)
+
+    def test_second_factor_code_required_then_accepted(self):
+        pw = self.add_user("hana", "hana-password-1")
+        code, _, err = self.admin("user", "update", "hana", "--email",
+                                  "hana@example.com")
+        self.assertEqual(code, OK, err)
+        as_hana = ("--user", "hana", "--password-file", pw)
+        code, _, err = self.ctl(*as_hana, "create-key")
+        self.assertEqual(code, CODE_REQUIRED)
+        self.assertIn("send-code", err)
+        self.assertFalse(os.path.exists(os.path.join(self.dir,
+                                                     "credentials.csv")))
+        code, out, err = self.ctl(*as_hana, "send-code", "--channel", "email")
+        self.assertEqual(code, OK, err)
+        self.assertIn("h***@example.com", out)
+        code, _, err = self.ctl(*as_hana, "--code", self.server.last_code(),
+                                "create-key")
+        self.assertEqual(code, OK, err)
+        self.assertEqual(self.read_csv()[0], HEADER)
+
+    def test_mfa_enroll_confirm_then_codes_are_required(self):
+        pw = self.add_user("lena", "lena-password-1")
+        as_lena = ("--user", "lena", "--password-file", pw)
+        code, out, err = self.ctl(*as_lena, "mfa", "enroll")
+        self.assertEqual(code, OK, err)
+        match = re.search(r"otpauth://totp/\S*[?&]secret=([A-Z2-7]+)", out)
+        self.assertTrue(match, "no otpauth URI printed")
+        secret = match[1]
+        step = int(time.time()) // 30
+        code, _, err = self.ctl(*as_lena, "mfa", "confirm",
+                                totp(secret, step - 1), totp(secret, step))
+        self.assertEqual(code, OK, err)
+        code, _, _ = self.ctl(*as_lena, "create-key")
+        self.assertEqual(code, CODE_REQUIRED)
+        code, _, err = self.ctl(*as_lena, "--code", totp(secret, step + 1),
+                                "create-key")
+        self.assertEqual(code, OK, err)
+        code, out, err = self.admin("user", "get", "lena", "--json")
+        self.assertTrue(json.loads(out)["mfa_enabled"])
+        code, _, err = self.admin("mfa", "delete", "lena")
+        self.assertEqual(code, OK, err)
+        self.assert_no_secret(secret, err, self.server.log())
+
+    def test_lockout_exit_code_and_unlock(self):
+        pw = self.add_user("ivan", "ivan-password-1")
+        wrong = self.write("ivan-wrong.pw", "not-ivans-password")
+        for _ in range(3):
+            code, _, _ = self.ctl("--user", "ivan", "--password-file", wrong,
+                                  "login")
+            self.assertEqual(code, UNAUTHENTICATED)
+        code, _, err = self.ctl("--user", "ivan", "--password-file", pw,
+                                "login")
+        self.assertEqual(code, LOCKED)
+        self.assertIn("user unlock", err)
+        code, _, err = self.admin("user", "unlock", "ivan")
+        self.assertEqual(code, OK, err)
+        code, _, err = self.ctl("--user", "ivan", "--password-file", pw,
+                                "login")
+        self.assertEqual(code, OK, err)
+
+    def test_audit_list_shows_what_happened(self):
+        self.add_user("jill", "jill-password-1")
+        code, out, err = self.admin("audit", "list", "--user-name", "jill",
+                                    "--json")
+        self.assertEqual(code, OK, err)
+        types = [e["type"] for e in json.loads(out)["events"]]
+        self.assertIn("USER_CREATED", types)
+
+    def test_usage_and_connection_errors(self):
+        self.assertEqual(self.ctl("no-such-command")[0], USAGE)
+        self.assertEqual(self.ctl("list-keys", "--no-such-flag")[0], USAGE)
+        self.assertEqual(self.ctl("delete-key")[0], USAGE)
+        self.assertEqual(self.ctl("update-key", "AKID")[0], USAGE)
+        code, out, _ = self.ctl("help")
+        self.assertEqual(code, OK)
+        self.assertIn("create-key", out)
+        self.assertIn("exit codes", out)
+        # A password is never taken from a flag's value.
+        self.assertEqual(self.ctl("login", "--password", "x")[0], USAGE)
+        code, _, err = self.ctl("--user", "admin", "--password-file",
+                                self.admin_pw, "--timeout", "3s", "list-keys",
+                                server="127.0.0.1:1")
+        self.assertEqual(code, UNREACHABLE)
+        self.assertIn("cannot reach identityd", err)
+        # No terminal and no --password-file: a clear refusal, not a hang.
+        code, _, err = self.ctl("--user", "admin", "login")
+        self.assertEqual(code, USAGE)
+        self.assertIn("--password-file", err)
+
+    def test_password_prompt_does_not_echo(self):
+        pw = "kim-password-1"
+        self.add_user("kim", pw)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.dir)
+            os.execv(IDENTITYCTL, [
+                IDENTITYCTL, "--server", f"127.0.0.1:{self.server.port}",
+                "--session-file", os.path.join(self.dir, "session"),
+                "--user", "kim", "login"])
+        seen = b""
+
+        def read_until(marker, deadline):
+            nonlocal seen
+            while marker not in seen and time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 4096)
+                    except OSError:
+                        return
+                    if not chunk:
+                        return
+                    seen += chunk
+
+        read_until(b"Password for kim: ", time.time() + 30)
+        self.assertIn(b"Password for kim: ", seen)
+        os.write(fd, (pw + "\n").encode())
+        read_until(b"Signed in", time.time() + 30)
+        read_until(b"\x00never", time.time() + 1)  # drain what is left
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(status), OK)
+        self.assertIn(b"Signed in as kim", seen)
+        self.assert_no_secret(pw.encode(), seen)
+
+
+class IdentityctlOverMutualTlsTest(unittest.TestCase):
+    """--tls-ca, --tls-cert and --tls-key: a service with a client
+    certificate mapped to the admin role needs no password."""
+
+    def test_admin_service_certificate(self):
+        work = tempfile.mkdtemp()
+        try:
+            certs = os.path.join(work, "certs")
+            subprocess.run([os.path.join(SOURCE_DIR, "deploy/dev-certs.sh"),
+                            certs, "ops-robot"], check=True,
+                           capture_output=True)
+            principals = os.path.join(work, "principals")
+            with open(principals, "w") as f:
+                f.write("ops-robot admin\n")
+            server = Identityd(work, [
+                "--tls_cert=" + os.path.join(certs, "server.pem"),
+                "--tls_key=" + os.path.join(certs, "server.key"),
+                "--tls_client_ca=" + os.path.join(certs, "ca.pem"),
+                "--tls_client_principals=" + principals])
+            try:
+                base = [IDENTITYCTL, "--server", f"127.0.0.1:{server.port}",
+                        "--session-file", os.path.join(work, "session"),
+                        "--tls-ca", os.path.join(certs, "ca.pem")]
+                mtls = base + ["--tls-cert", os.path.join(certs, "client.pem"),
+                               "--tls-key", os.path.join(certs, "client.key")]
+                done = subprocess.run(mtls + ["user", "list", "--json"],
+                                      capture_output=True, text=True,
+                                      timeout=60)
+                self.assertEqual(done.returncode, OK, done.stderr)
+                self.assertIn("admin", [u["user_name"] for u in
+                                        json.loads(done.stdout)["users"]])
+                # Without the client certificate the server refuses the
+                # handshake: unreachable, not a silent fallback.
+                done = subprocess.run(
+                    base + ["--user", "admin", "--password-file",
+                            os.path.join(work, "admin.pw"), "--timeout", "5s",
+                            "user", "list"],
+                    capture_output=True, text=True, timeout=60)
+                self.assertEqual(done.returncode, UNREACHABLE, done.stderr)
+            finally:
+                server.stop()
+        finally:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
