@@ -2,7 +2,8 @@
 # Makes a development CA and certificates for TLS and mTLS with openssl:
 #   deploy/dev-certs.sh DIR [CLIENT_NAME]
 # DIR/ca.pem, ca.key             the CA
-# DIR/server.pem, server.key     for identityd: localhost and 127.0.0.1
+# DIR/server.pem, server.key     for identityd: localhost, 127.0.0.1 and
+#                                identity (the Kubernetes Service's name)
 # DIR/client.pem, client.key     a client (CN and DNS SAN = CLIENT_NAME,
 #                                default "ci-service") for mTLS
 # For development and tests only: production certificates come from your
@@ -29,10 +30,11 @@ issue() {  # name subject extensions
   rm -f "$1.csr" "$1.ext"
 }
 issue server "/CN=localhost" \
-  "subjectAltName=DNS:localhost,IP:127.0.0.1
+  "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:identity
 extendedKeyUsage=serverAuth"
 issue client "/CN=$client" \
   "subjectAltName=DNS:$client
 extendedKeyUsage=clientAuth"
 chmod 0644 ca.pem server.pem client.pem
-echo "dev certificates in $dir (CA, server for localhost/127.0.0.1, client $client)"
+echo "dev certificates in $dir (CA, server for localhost/127.0.0.1/identity," \
+  "client $client)"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"$(nproc)" --target identityd
+cmake --build build -j"$(nproc)" --target identityd identityctl
 mkdir -p build/dev
 exec build/service/identityd \
   --listen=127.0.0.1:50051 \

@@ -69,6 +69,7 @@ std::vector<Command> SessionCommands();
 std::vector<Command> KeyCommands();
 std::vector<Command> UserCommands();
 std::vector<Command> AuditCommands();
+std::vector<Command> HealthCommands();
 
 }  // namespace identity::identityctl
 

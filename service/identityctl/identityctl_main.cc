@@ -44,8 +44,8 @@ std::vector<FlagSpec> GlobalFlags() {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto family :
-       {SessionCommands, KeyCommands, UserCommands, AuditCommands}) {
+  for (auto family : {SessionCommands, KeyCommands, UserCommands, AuditCommands,
+                      HealthCommands}) {
     for (Command& command : family()) all.push_back(std::move(command));
   }
   return all;

@@ -2,11 +2,14 @@
 # Checks the files under deploy/ that the tests cannot run for real:
 # identityd starts with the example flagfile; the systemd unit passes
 # `systemd-analyze verify` (where systemd-analyze exists); the Kubernetes
-# manifests parse and hold what they promise.
+# manifests parse and hold what they promise, and identityd started with
+# the StatefulSet's own arguments (paths and ports moved to a temp dir)
+# passes the manifest's own probe commands and serves metrics.
 #
-#   tests/e2e/deploy_files_test.sh IDENTITYD
+#   tests/e2e/deploy_files_test.sh IDENTITYD IDENTITYCTL
 set -euo pipefail
 identityd="$1"
+identityctl="$2"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -42,26 +45,89 @@ else
 fi
 
 # 3. The Kubernetes manifests.
-/usr/bin/python3 - "$src/deploy/kubernetes/identityd.yaml" <<'PY'
+"$src/deploy/dev-certs.sh" "$work/certs" > /dev/null
+cp "$work/certs/server.pem" "$work/certs/tls.crt"
+cp "$work/certs/server.key" "$work/certs/tls.key"
+cp "$work/certs/ca.pem" "$work/certs/ca.crt"
+/usr/bin/python3 - "$src/deploy/kubernetes/identityd.yaml" "$identityd" \
+  "$identityctl" "$work" <<'PY'
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+
 import yaml
 
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+manifest, identityd, identityctl, work = sys.argv[1:5]
+docs = [d for d in yaml.safe_load_all(open(manifest)) if d]
 kinds = {d["kind"]: d for d in docs}
 assert set(kinds) == {"Service", "StatefulSet", "Secret"}, set(kinds)
 sts = kinds["StatefulSet"]
 assert sts["spec"]["replicas"] == 1, "the embedded store is single-writer"
-container = sts["spec"]["template"]["spec"]["containers"][0]
-assert container["readinessProbe"]["grpc"]["port"] == 50051
-assert container["livenessProbe"]["grpc"]["port"] == 50051
-args = " ".join(container["args"])
+pod = sts["spec"]["template"]
+container = pod["spec"]["containers"][0]
+args = container["args"]
 assert "--master_key_file=/run/secrets/identity/master.key" in args
 assert "--data_dir=/var/lib/identity" in args
+assert "--insecure" not in args, "plaintext beyond loopback"
 mounts = {m["name"]: m for m in container["volumeMounts"]}
 assert mounts["kek"]["readOnly"] is True
+assert mounts["tls"]["readOnly"] is True
 assert mounts["data"]["mountPath"] == "/var/lib/identity"
 claim = sts["spec"]["volumeClaimTemplates"][0]
 assert claim["metadata"]["name"] == "data"
-assert kinds["Service"]["spec"]["ports"][0]["port"] == 50051
-print("kubernetes: %d documents parse; probes, secret and volume wired" % len(docs))
+ports = {p["name"]: p["port"] for p in kinds["Service"]["spec"]["ports"]}
+assert ports == {"grpc": 50051, "metrics": 9464}, ports
+assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9464"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The container's view of the filesystem and network, moved here.
+grpc_port, metrics_port = free_port(), free_port()
+with open(f"{work}/bootstrap.password", "w") as f:
+    f.write("deploy-check-password\n")
+
+
+def local(text):
+    for old, new in (
+            ("/run/secrets/identity-tls/", f"{work}/certs/"),
+            ("/run/secrets/identity/", f"{work}/"),
+            ("/var/lib/identity", f"{work}/k8s-data"),
+            ("/usr/local/bin/identityctl", identityctl),
+            ("0.0.0.0:50051", f"127.0.0.1:{grpc_port}"),
+            ("127.0.0.1:50051", f"127.0.0.1:{grpc_port}"),
+            ("0.0.0.0:9464", f"127.0.0.1:{metrics_port}")):
+        text = text.replace(old, new)
+    return text
+
+
+# The KEK is the one step 1 generated at {work}/master.key.
+server = subprocess.Popen([identityd, *map(local, args)],
+                          stderr=open(f"{work}/k8s.log", "w"))
+try:
+    for _ in range(500):
+        if '"event":"serving"' in open(f"{work}/k8s.log").read():
+            break
+        time.sleep(0.01)
+    for probe in ("readinessProbe", "livenessProbe"):
+        command = [local(word) for word in container[probe]["exec"]["command"]]
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=30)
+        assert done.returncode == 0, (probe, done.stderr,
+                                      open(f"{work}/k8s.log").read())
+        assert done.stdout.strip() == "SERVING", done.stdout
+    metrics = urllib.request.urlopen(
+        f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    assert "identity_worker_queue_depth" in metrics
+finally:
+    server.terminate()
+    server.wait(30)
+print("kubernetes: %d documents parse; identityd runs with the StatefulSet's "
+      "args, passes its probes and serves metrics" % len(docs))
 PY

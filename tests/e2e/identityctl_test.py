@@ -345,10 +345,16 @@ class IdentityctlTest(unittest.TestCase):
     def test_audit_list_shows_what_happened(self):
         self.add_user("jill", "jill-password-1")
         code, out, err = self.admin("audit", "list", "--user-name", "jill",
+                                    "--since", "2020-01-01T00:00:00Z",
                                     "--json")
         self.assertEqual(code, OK, err)
         types = [e["type"] for e in json.loads(out)["events"]]
         self.assertIn("USER_CREATED", types)
+        code, out, err = self.admin("audit", "list", "--limit", "1")
+        self.assertEqual(code, OK, err)
+        self.assertEqual(len(out.splitlines()), 2)  # header and one event
+        code, _, err = self.admin("audit", "list", "--since", "yesterday")
+        self.assertEqual(code, USAGE, err)
 
     def test_usage_and_connection_errors(self):
         self.assertEqual(self.ctl("no-such-command")[0], USAGE)
@@ -359,6 +365,11 @@ class IdentityctlTest(unittest.TestCase):
         self.assertEqual(code, OK)
         self.assertIn("create-key", out)
         self.assertIn("exit codes", out)
+        code, out, err = self.ctl("health")
+        self.assertEqual((code, out), (OK, "SERVING\n"), err)
+        code, out, err = self.ctl("health", "identity.v1.AccessKeyService")
+        self.assertEqual((code, out), (OK, "SERVING\n"), err)
+        self.assertEqual(self.ctl("health", "no.such.Service")[0], NOT_FOUND)
         # A password is never taken from a flag's value.
         self.assertEqual(self.ctl("login", "--password", "x")[0], USAGE)
         code, _, err = self.ctl("--user", "admin", "--password-file",
@@ -439,6 +450,9 @@ class IdentityctlOverMutualTlsTest(unittest.TestCase):
                 self.assertEqual(done.returncode, OK, done.stderr)
                 self.assertIn("admin", [u["user_name"] for u in
                                         json.loads(done.stdout)["users"]])
+                done = subprocess.run(mtls + ["health"], capture_output=True,
+                                      text=True, timeout=60)
+                self.assertEqual(done.returncode, OK, done.stderr)
                 # Without the client certificate the server refuses the
                 # handshake: unreachable, not a silent fallback.
                 done = subprocess.run(
