@@ -19,8 +19,15 @@ std::string ErrorReason(const grpc::Status& status) {
   return "";
 }
 
+std::string RequestIdOf(const grpc::ClientContext& completed) {
+  const auto& metadata = completed.GetServerInitialMetadata();
+  auto id = metadata.find("x-request-id");
+  if (id == metadata.end()) return "";
+  return std::string(id->second.data(), id->second.size());
+}
+
 Explanation ExplainCallFailure(const grpc::Status& status,
-                               const grpc::ClientContext& context,
+                               const std::string& request_id,
                                const std::string& server) {
   const std::string said = status.error_message();
   const std::string reason = ErrorReason(status);
@@ -79,10 +86,8 @@ Explanation ExplainCallFailure(const grpc::Status& status,
         explanation = {kExitFailure, absl::StrCat("failed: ", said)};
     }
   }
-  const auto& metadata = context.GetServerInitialMetadata();
-  if (auto id = metadata.find("x-request-id"); id != metadata.end()) {
-    absl::StrAppend(&explanation.message, " [request id ",
-                    std::string(id->second.data(), id->second.size()), "]");
+  if (!request_id.empty()) {
+    absl::StrAppend(&explanation.message, " [request id ", request_id, "]");
   }
   return explanation;
 }

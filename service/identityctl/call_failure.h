@@ -17,11 +17,15 @@ struct Explanation {
   std::string message;
 };
 
-// A failed call. `context` supplies the request id identityd echoed, so a
-// report can quote it; `server` is where the call went.
+// A failed call. `request_id` (may be empty) is the id identityd echoed,
+// so a report can quote it; `server` is where the call went.
 Explanation ExplainCallFailure(const grpc::Status& status,
-                               const grpc::ClientContext& context,
+                               const std::string& request_id,
                                const std::string& server);
+
+// The x-request-id identityd sent back on a call that has completed (a
+// blocking call that returned); empty if none.
+std::string RequestIdOf(const grpc::ClientContext& completed);
 
 // A failure before any call (a flag, a file): code from the status.
 Explanation ExplainLocalFailure(const absl::Status& status);

@@ -13,7 +13,8 @@ int CommandContext::Invoke(
   }
   const grpc::Status status = call(context);
   if (status.ok()) return kExitOk;
-  const Explanation explanation = ExplainCallFailure(status, context, server);
+  const Explanation explanation =
+      ExplainCallFailure(status, RequestIdOf(context), server);
   err << "identityctl: " << explanation.message << "\n";
   return explanation.exit_code;
 }

@@ -21,7 +21,7 @@ int Health(CommandContext& context) {
   const grpc::Status status = health->Check(&call, request, &response);
   if (!status.ok()) {
     const Explanation explanation =
-        ExplainCallFailure(status, call, context.server);
+        ExplainCallFailure(status, RequestIdOf(call), context.server);
     context.err << "identityctl: " << explanation.message << "\n";
     return explanation.exit_code;
   }
