@@ -406,9 +406,12 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
 }
 
 absl::Status IdentityServer::ServeMetrics(const std::string& address) {
-  for (const auto& [name, pool] :
+  for (const auto& named_pool :
        {std::pair<const char*, WorkerPool*>{"password", password_pool_.get()},
         {"session", session_pool_.get()}}) {
+    // Copies: C++17 lambdas cannot capture structured bindings.
+    const char* name = named_pool.first;
+    WorkerPool* pool = named_pool.second;
     metrics_->AddGauge("identity_worker_queue_depth",
                        "Calls waiting for a worker, by pool.", {{"pool", name}},
                        [pool] { return static_cast<double>(pool->queued()); });

@@ -3,6 +3,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace identity::service {
@@ -33,9 +34,15 @@ class ServerMetrics::ReadAtScrape : public prometheus::Collectable {
     absl::MutexLock lock(&mu_);
     std::vector<prometheus::MetricFamily> families;
     for (const Entry& entry : entries_) {
-      // Entries of one name (one per label set) share a family.
-      if (families.empty() || families.back().name != entry.name) {
-        families.push_back(
+      // Entries of one name (one per label set) share a family: the text
+      // format allows one TYPE line per name.
+      auto family = std::find_if(families.begin(), families.end(),
+                                 [&](const prometheus::MetricFamily& f) {
+                                   return f.name == entry.name;
+                                 });
+      if (family == families.end()) {
+        family = families.insert(
+            families.end(),
             prometheus::MetricFamily{entry.name, entry.help, entry.type, {}});
       }
       prometheus::ClientMetric metric;
@@ -48,7 +55,7 @@ class ServerMetrics::ReadAtScrape : public prometheus::Collectable {
       } else {
         metric.gauge.value = value;
       }
-      families.back().metric.push_back(std::move(metric));
+      family->metric.push_back(std::move(metric));
     }
     return families;
   }

@@ -56,16 +56,17 @@ head -c 18 /dev/urandom | base64 > "$work/admin.password"
 results="$work/results.jsonl"
 : > "$results"
 
-# Starts identityd on $1 (data dir); sets $identityd_pid and $port, and
-# $startup_ms (exec to serving).
+# Starts identityd on $1 (data dir), with any further arguments as extra
+# flags; sets $identityd_pid and $port, and $startup_ms (exec to serving).
 start_identityd() {
   local data="$1" log="$1.log"
+  shift
   local begin end
   begin=$(date +%s%N)
   "$identityd" --listen=127.0.0.1:0 --data_dir="$data" \
     --master_key_file="$work/master.key" \
     --bootstrap_password_file="$work/admin.password" \
-    --max_keys_per_user=1000000 --worker_threads="$threads" \
+    --max_keys_per_user=1000000 --worker_threads="$threads" "$@" \
     2> "$log" &
   identityd_pid=$!
   pids+=("$identityd_pid")
@@ -133,6 +134,20 @@ if command -v h2load > /dev/null; then
 fi
 stop_identityd
 
+# What observability costs: the same ListAccessKeys run with Prometheus
+# metrics on, and with the access log off (--log_level=warning), each
+# against the run above (the default: metrics off, a log line per call).
+start_identityd "$work/data-metrics" --metrics_listen=127.0.0.1:0
+common[0]="--target=127.0.0.1:$port"
+"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
+  sed 's/"list_bearer"/"list_bearer_metrics"/' >> "$results"
+stop_identityd
+start_identityd "$work/data-quiet" --log_level=warning
+common[0]="--target=127.0.0.1:$port"
+"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
+  sed 's/"list_bearer"/"list_bearer_quiet"/' >> "$results"
+stop_identityd
+
 if [[ $scale -gt 0 ]]; then
   for size in 1000 "$scale"; do
     data="$work/scale-$size"
@@ -169,6 +184,8 @@ echo "| ListAccessKeys p99 | $(field p99_ms list_bearer) ms | $(ratio "$(field p
 echo "| Argon2id verification (plain loop) | $argon2_ms ms; K = $k req/s | | |"
 echo "| Argon2id on every core at once (plain loops) | $(field parallel_rps argon2) req/s | $(ratio "$(field parallel_rps argon2)" "$k") x K | the machine's real ceiling |"
 echo "| CreateAccessKey, Basic | $(field rps create_basic) req/s | $(ratio "$(field rps create_basic)" "$k") x K ($(ratio "$(field rps create_basic)" "$(field parallel_rps argon2)") x parallel) | >= 0.9 |"
+echo "| ListAccessKeys with --metrics_listen | $(field rps list_bearer_metrics) req/s | $(ratio "$(field rps list_bearer_metrics)" "$(field rps list_bearer)") x default | cost of metrics |"
+echo "| ListAccessKeys with --log_level=warning | $(field rps list_bearer_quiet) req/s | $(ratio "$(field rps list_bearer_quiet)" "$(field rps list_bearer)") x default | cost of the access log |"
 echo "| ListAccessKeys under saturated creates | $(field rps list_under_create) req/s (creates $(field rps create_saturating) req/s) | $(ratio "$(field rps list_under_create)" "$e_rps") x E | >= 0.5 |"
 if grep -q h2load_empty "$results"; then
   echo "| h2load (not ours): E / ListAccessKeys, Bearer | $(field rps h2load_empty) / $(field rps h2load_list_bearer) req/s | $(ratio "$(field rps h2load_list_bearer)" "$(field rps h2load_empty)") x E | cross-check |"
@@ -188,7 +205,8 @@ if [[ -n "$out" ]]; then
   echo "JSON: $out"
 fi
 # A run that could not measure something fails (the smoke test relies on it).
-for name in argon2 empty health list_bearer create_basic list_under_create; do
+for name in argon2 empty health list_bearer create_basic list_under_create \
+  list_bearer_metrics list_bearer_quiet; do
   grep -q "\"name\":\"$name\"" "$results" || { echo "missing $name" >&2; exit 1; }
 done
 [[ "$(field rps list_bearer)" != "0.0" ]] || { echo "no ListAccessKeys completed" >&2; exit 1; }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,15 @@ TEST(ObservabilityTest, MetricsCountCallsKeysLockoutsAndArgon2) {
   EXPECT_EQ(
       Sample(metrics, "identity_worker_rejections_total{pool=\"session\"}"), 0);
   EXPECT_FALSE(absl::StrContains(metrics, kAdminPassword));
+  // One TYPE line per metric name, as the text format requires.
+  std::set<std::string> typed;
+  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (!absl::ConsumePrefix(&line, "# TYPE ")) continue;
+    EXPECT_TRUE(
+        typed.insert(std::string(line.substr(0, line.find(' ')))).second)
+        << line;
+  }
+  EXPECT_TRUE(typed.count("identity_worker_queue_depth"));
 }
 
 TEST(ObservabilityTest, MetricsAreOffUnlessAskedFor) {
