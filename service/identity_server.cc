@@ -393,15 +393,15 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       return s;
     }
   }
-  logger.Info("serving",
-              {{"listen", config.listen_address},
-               {"port", absl::StrCat(port_)},
-               {"metrics_port", absl::StrCat(metrics_port_)},
-               {"worker_threads", absl::StrCat(threads)},
-               {"transport", config.tls_cert_file.empty()        ? "plaintext"
-                             : config.tls_client_ca_file.empty() ? "tls"
-                                                                 : "mtls"},
-               {"kek_id", sealer_->sealing_key_id()}});
+  logger.Notice("serving",
+                {{"listen", config.listen_address},
+                 {"port", absl::StrCat(port_)},
+                 {"metrics_port", absl::StrCat(metrics_port_)},
+                 {"worker_threads", absl::StrCat(threads)},
+                 {"transport", config.tls_cert_file.empty()        ? "plaintext"
+                               : config.tls_client_ca_file.empty() ? "tls"
+                                                                   : "mtls"},
+                 {"kek_id", sealer_->sealing_key_id()}});
   return absl::OkStatus();
 }
 

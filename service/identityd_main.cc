@@ -169,9 +169,9 @@ int Run(Logger& logger) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  logger.Info("shutting_down", {{"signal", strsignal(signal_number)}});
+  logger.Notice("shutting_down", {{"signal", strsignal(signal_number)}});
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
-  logger.Info("stopped");
+  logger.Notice("stopped");
   return 0;
 }
 

@@ -18,6 +18,8 @@ absl::string_view LevelName(LogLevel level) {
       return "warning";
     case LogLevel::kError:
       return "error";
+    case LogLevel::kNotice:
+      return "notice";
   }
   return "info";
 }
@@ -60,6 +62,52 @@ std::string JsonQuote(absl::string_view value) {
   return out;
 }
 
+namespace {
+// Beyond this, the appending thread writes the batch itself.
+constexpr size_t kMaxPendingBytes = 64 * 1024;
+}  // namespace
+
+Logger::Logger(std::FILE* out, LogLevel min_level,
+               absl::Duration flush_interval)
+    : min_level_(min_level), out_(out) {
+  flusher_ = std::thread(
+      [this, flush_interval] { FlushUntilStopped(flush_interval); });
+}
+
+Logger::~Logger() {
+  {
+    absl::MutexLock lock(&pending_mu_);
+    stopping_ = true;
+  }
+  flusher_.join();
+  Flush();
+}
+
+void Logger::FlushUntilStopped(absl::Duration interval) {
+  while (true) {
+    bool stopping;
+    {
+      absl::MutexLock lock(&pending_mu_);
+      pending_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval);
+      stopping = stopping_;
+    }
+    Flush();
+    if (stopping) return;
+  }
+}
+
+void Logger::Flush() {
+  absl::MutexLock write_lock(&write_mu_);
+  std::string batch;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    batch.swap(pending_);
+  }
+  if (batch.empty()) return;
+  std::fwrite(batch.data(), 1, batch.size(), out_);
+  std::fflush(out_);
+}
+
 void Logger::Log(LogLevel level, absl::string_view event,
                  std::initializer_list<Field> fields) {
   if (level < min_level_) return;
@@ -74,9 +122,13 @@ void Logger::Log(LogLevel level, absl::string_view event,
                     JsonQuote(field.second));
   }
   line += "}\n";
-  absl::MutexLock lock(&mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  bool write_now = level >= LogLevel::kWarning;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    pending_ += line;
+    write_now = write_now || pending_.size() >= kMaxPendingBytes;
+  }
+  if (write_now) Flush();
 }
 
 }  // namespace identity::service

@@ -145,6 +145,17 @@ TEST_F(IdentitydProcessTest, RefusesAnUnknownLogLevel) {
   EXPECT_TRUE(absl::StrContains(server->Stderr(), "--log_level must be"));
 }
 
+TEST_F(IdentitydProcessTest, ErrorLevelStillSaysWhereItServesAndWhenItStops) {
+  auto server = Launch({"--log_level=error"});
+  ASSERT_NE(server->WaitForServingPort(absl::Seconds(20)), 0)
+      << server->Stderr();
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(absl::Seconds(30)), 0);
+  EXPECT_TRUE(absl::StrContains(server->Stderr(), "\"event\":\"stopped\""));
+  // The dev-key warning is below the level: not written.
+  EXPECT_FALSE(absl::StrContains(server->Stderr(), "dev_master_key_generated"));
+}
+
 TEST_F(IdentitydProcessTest, ServesMetricsOnTheAddressAskedFor) {
   auto server = Launch({"--metrics_listen=127.0.0.1:0"});
   ASSERT_NE(server->WaitForServingPort(absl::Seconds(20)), 0)

@@ -194,6 +194,8 @@ TEST(ObservabilityTest, WarningLevelKeepsCallsOutOfTheLog) {
   ASSERT_TRUE(env.users->GetUser(&context, {}, &got).ok());
   EXPECT_TRUE(RpcLines(env.ReadLog(), "GetUser").empty());
   EXPECT_FALSE(absl::StrContains(env.ReadLog(), "\"level\":\"info\""));
+  // Where it serves is still said, whatever the level.
+  EXPECT_TRUE(absl::StrContains(env.ReadLog(), "\"event\":\"serving\""));
 }
 
 }  // namespace

@@ -99,7 +99,11 @@ class ServerEnv {
   }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
-  std::string ReadLog() const { return ReadFile(dir_.Join("server.log")); }
+  // Everything logged so far (buffered lines are written first).
+  std::string ReadLog() const {
+    if (logger_ != nullptr) logger_->Flush();
+    return ReadFile(dir_.Join("server.log"));
+  }
 
   // Creates a user through the API as the bootstrap admin.
   void CreateUser(const std::string& name, const std::string& password) {
