@@ -102,13 +102,42 @@ ServerMetrics::ServerMetrics()
                     .Register(*registry_)
                     .Add({})) {}
 
+ServerMetrics::MethodSeries& ServerMetrics::SeriesFor(
+    absl::string_view method) {
+  {
+    absl::ReaderMutexLock lock(&series_mu_);
+    auto it = series_.find(method);
+    if (it != series_.end()) return *it->second;
+  }
+  absl::MutexLock lock(&series_mu_);
+  std::unique_ptr<MethodSeries>& series = series_[method];
+  if (series == nullptr) {
+    series = std::make_unique<MethodSeries>();
+    series->duration =
+        &rpc_duration_.Add({{"method", std::string(method)}}, LatencyBuckets());
+  }
+  return *series;
+}
+
 void ServerMetrics::RecordCall(absl::string_view method, absl::StatusCode code,
                                absl::Duration latency) {
-  const std::string method_name(method);
-  rpcs_.Add({{"method", method_name}, {"code", absl::StatusCodeToString(code)}})
-      .Increment();
-  rpc_duration_.Add({{"method", method_name}}, LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(latency));
+  MethodSeries& series = SeriesFor(method);
+  series.duration->Observe(absl::ToDoubleSeconds(latency));
+  const size_t index = static_cast<size_t>(code);
+  prometheus::Counter* calls =
+      index < series.calls.size()
+          ? series.calls[index].load(std::memory_order_acquire)
+          : nullptr;
+  if (calls == nullptr) {
+    // Add returns the same counter for the same labels, so two threads
+    // racing here store the same pointer.
+    calls = &rpcs_.Add({{"method", std::string(method)},
+                        {"code", absl::StatusCodeToString(code)}});
+    if (index < series.calls.size()) {
+      series.calls[index].store(calls, std::memory_order_release);
+    }
+  }
+  calls->Increment();
 }
 
 void ServerMetrics::RecordAuditEvent(const storage::AuditEventRecord& event) {
