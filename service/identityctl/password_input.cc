@@ -18,11 +18,14 @@ void WipeSecret(std::string& secret) {
 
 namespace {
 
-absl::StatusOr<std::string> PromptWithoutEcho(absl::string_view prompt) {
+// `file_flag`: the flag that would have supplied it, for the message when
+// there is no terminal.
+absl::StatusOr<std::string> PromptWithoutEcho(absl::string_view prompt,
+                                              absl::string_view file_flag) {
   const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (tty < 0) {
-    return absl::FailedPreconditionError(
-        "no terminal to ask for the password on: give --password-file FILE");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no terminal to ask for the password on: give ", file_flag, " FILE"));
   }
   termios saved{};
   const bool is_terminal = tcgetattr(tty, &saved) == 0;
@@ -64,15 +67,17 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
 absl::StatusOr<std::string> ReadPassword(const std::string& file,
                                          absl::string_view prompt) {
   if (!file.empty()) return ReadSecretFile(file);
-  return PromptWithoutEcho(prompt);
+  return PromptWithoutEcho(prompt, "--password-file");
 }
 
 absl::StatusOr<std::string> ReadNewPassword(const std::string& file,
                                             absl::string_view prompt) {
   if (!file.empty()) return ReadSecretFile(file);
-  absl::StatusOr<std::string> first = PromptWithoutEcho(prompt);
+  absl::StatusOr<std::string> first =
+      PromptWithoutEcho(prompt, "--new-password-file");
   if (!first.ok()) return first;
-  absl::StatusOr<std::string> again = PromptWithoutEcho("Again: ");
+  absl::StatusOr<std::string> again =
+      PromptWithoutEcho("Again: ", "--new-password-file");
   if (!again.ok()) {
     WipeSecret(*first);
     return again;

@@ -380,7 +380,10 @@ class IdentityctlTest(unittest.TestCase):
         # No terminal and no --password-file: a clear refusal, not a hang.
         code, _, err = self.ctl("--user", "admin", "login")
         self.assertEqual(code, USAGE)
-        self.assertIn("--password-file", err)
+        self.assertIn("give --password-file", err)
+        code, _, err = self.admin("user", "add", "nobody")
+        self.assertEqual(code, USAGE)
+        self.assertIn("give --new-password-file", err)
 
     def test_password_prompt_does_not_echo(self):
         pw = "kim-password-1"
