@@ -102,7 +102,19 @@ absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
   return text;
 }
 
+// SIGTERM and SIGINT. Blocked in main() before any thread starts (the
+// logger's flusher is the first), so every thread inherits the mask and
+// only the sigwait in Run receives them.
+sigset_t StopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  return stop_signals;
+}
+
 int Run(Logger& logger) {
+  const sigset_t stop_signals = StopSignals();
   identity::service::ServerConfig config;
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -138,14 +150,6 @@ int Run(Logger& logger) {
     }
     config.bootstrap_password = *std::move(password);
   }
-
-  // Block the stop signals before any thread starts, so every thread
-  // inherits the mask and only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<identity::service::IdentityServer>> server =
       identity::service::IdentityServer::Start(config, logger);
@@ -193,6 +197,8 @@ int main(int argc, char** argv) {
                  "error\n";
     return 2;
   }
+  const sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   Logger logger(stderr, log_level);
   return Run(logger);
 }
