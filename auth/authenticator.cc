@@ -73,13 +73,15 @@ absl::StatusOr<Principal> Authenticator::CheckSession(
     return absl::UnauthenticatedError("session is invalid or expired");
   }
   if (!user.ok()) return user.status();
-  return Principal{user->user_id(),
-                   user->user_name(),
-                   user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/false,
-                   session->token_hash,
-                   /*client_address=*/"",
-                   /*read_only=*/false};
+  Principal principal{user->user_id(),
+                      user->user_name(),
+                      user->role() == storage::UserRecord::ADMIN,
+                      /*password_verified=*/false,
+                      session->token_hash,
+                      /*client_address=*/"",
+                      /*read_only=*/false};
+  principal.credential_version = user->credential_version();
+  return principal;
 }
 
 void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
@@ -151,13 +153,17 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
   }
   ticket->Succeeded();
   RehashIfOutdated(*user, password.password);
-  return Principal{user->user_id(),
-                   user->user_name(),
-                   user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/true,
-                   /*session_token_hash=*/"",
-                   /*client_address=*/"",
-                   /*read_only=*/false};
+  Principal principal{user->user_id(),
+                      user->user_name(),
+                      user->role() == storage::UserRecord::ADMIN,
+                      /*password_verified=*/true,
+                      /*session_token_hash=*/"",
+                      /*client_address=*/"",
+                      /*read_only=*/false};
+  // The version of the record whose hash was just verified: a password set
+  // or disable since then makes every commit on this principal fail.
+  principal.credential_version = user->credential_version();
+  return principal;
 }
 
 }  // namespace identity::auth

@@ -64,6 +64,7 @@ std::optional<Principal> ServicePrincipals::Find(
     principal.is_admin = true;
     principal.password_verified = it->second == Role::kAdmin;
     principal.read_only = it->second == Role::kReader;
+    principal.is_service = true;
     return principal;
   }
   return std::nullopt;

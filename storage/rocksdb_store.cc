@@ -255,6 +255,7 @@ class RocksDbStore final : public Store {
             if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok()) {
               return s;
             }
+            updated.set_credential_version(user->credential_version() + 1);
           }
           rocksdb::Status s =
               txn.Put(users_, ToSlice(user_id), updated.SerializeAsString());
@@ -309,6 +310,7 @@ class RocksDbStore final : public Store {
 
   absl::Status CreateAccessKey(const AccessKeyRecord& key,
                                int max_keys_per_user,
+                               const std::optional<CredentialCheck>& actor,
                                const AuditEvents& audit) override {
     if (absl::Status s = CheckId(key.user_id(), "user id"); !s.ok()) return s;
     if (absl::Status s = CheckId(key.access_key_id(), "access key id");
@@ -322,6 +324,12 @@ class RocksDbStore final : public Store {
           // so the count below cannot go stale before the commit.
           absl::StatusOr<UserRecord> owner = LockUser(txn, key.user_id());
           if (!owner.ok()) return owner.status();
+          if (actor.has_value()) {
+            absl::Status held = actor->user_id == key.user_id()
+                                    ? CheckCredentials(*owner, *actor)
+                                    : LockAndCheckCredentials(txn, *actor);
+            if (!held.ok()) return held;
+          }
           std::string ignored;
           rocksdb::Status s = txn.GetForUpdate(read_options_, access_keys_,
                                                key.access_key_id(), &ignored);
@@ -499,6 +507,8 @@ class RocksDbStore final : public Store {
 
   absl::Status CreateSession(absl::string_view token_hash,
                              const SessionRecord& session,
+                             const CredentialCheck& credentials,
+                             int max_sessions_per_user,
                              const AuditEvents& audit) override {
     if (absl::Status s = CheckId(session.user_id(), "user id"); !s.ok()) {
       return s;
@@ -509,6 +519,19 @@ class RocksDbStore final : public Store {
           // change cannot miss the new session.
           absl::StatusOr<UserRecord> user = LockUser(txn, session.user_id());
           if (!user.ok()) return user.status();
+          if (credentials.user_id != session.user_id()) {
+            return absl::InvalidArgumentError(
+                "storage: a session is checked against its own user");
+          }
+          if (absl::Status s = CheckCredentials(*user, credentials); !s.ok()) {
+            return s;
+          }
+          if (absl::Status s =
+                  EndOldestSessions(txn, session.user_id(),
+                                    std::max(0, max_sessions_per_user - 1));
+              !s.ok()) {
+            return s;
+          }
           rocksdb::Status s = txn.Put(sessions_, SessionKey(token_hash),
                                       session.SerializeAsString());
           if (s.ok()) {
@@ -729,6 +752,62 @@ class RocksDbStore final : public Store {
     if (s.IsNotFound()) return absl::NotFoundError("user not found");
     if (!s.ok()) return Check(s, "lock user");
     return Parse<UserRecord>(bytes, "user");
+  }
+
+  static absl::Status CheckCredentials(const UserRecord& user,
+                                       const CredentialCheck& expected) {
+    if (user.disabled() ||
+        user.credential_version() != expected.credential_version) {
+      return absl::AbortedError(
+          "storage: the credentials changed while the request was checked");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status LockAndCheckCredentials(rocksdb::Transaction& txn,
+                                       const CredentialCheck& expected) {
+    absl::StatusOr<UserRecord> user = LockUser(txn, expected.user_id);
+    if (absl::IsNotFound(user.status())) {
+      return absl::AbortedError("storage: the acting user was deleted");
+    }
+    if (!user.ok()) return user.status();
+    return CheckCredentials(*user, expected);
+  }
+
+  // Deletes the user's oldest sessions until at most `keep` remain. Runs
+  // under the user's lock (CreateSession), so the count cannot go stale.
+  absl::Status EndOldestSessions(rocksdb::Transaction& txn,
+                                 absl::string_view user_id, int keep) {
+    const std::string prefix = UserSessionPrefix(user_id);
+    absl::StatusOr<std::vector<std::string>> hashes =
+        IndexedIds(txn, sessions_, prefix);
+    if (!hashes.ok()) return hashes.status();
+    if (static_cast<int>(hashes->size()) <= keep) return absl::OkStatus();
+    std::vector<std::pair<int64_t, std::string>> by_age;
+    by_age.reserve(hashes->size());
+    for (const std::string& hash : *hashes) {
+      std::string bytes;
+      rocksdb::Status s =
+          txn.Get(read_options_, sessions_, SessionKey(hash), &bytes);
+      if (!s.ok() && !s.IsNotFound()) return Check(s, "get session");
+      int64_t created = 0;
+      if (s.ok()) {
+        absl::StatusOr<SessionRecord> session =
+            Parse<SessionRecord>(bytes, "session");
+        if (!session.ok()) return session.status();
+        created = session->create_time_micros();
+      }
+      by_age.emplace_back(created, hash);
+    }
+    std::sort(by_age.begin(), by_age.end());
+    const size_t excess = by_age.size() - static_cast<size_t>(keep);
+    for (size_t i = 0; i < excess; ++i) {
+      const std::string& hash = by_age[i].second;
+      rocksdb::Status s = txn.Delete(sessions_, SessionKey(hash));
+      if (s.ok()) s = txn.Delete(sessions_, prefix + hash);
+      if (!s.ok()) return Check(s, "end oldest sessions");
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<AccessKeyRecord> LockAccessKey(rocksdb::Transaction& txn,
