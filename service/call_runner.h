@@ -56,13 +56,16 @@ class CallRunner {
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
-  // call also needs x-verification-code where the user has one bound.
+  // call also needs x-verification-code where the user has one bound:
+  // every call but SendVerificationCode (how a code is obtained), so that a
+  // stolen password alone does nothing where a channel is bound.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* RunUnary(
       grpc::CallbackServerContext* context, absl::string_view method,
       const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
       Handler<Request, Response> handler, Access access = Access::kWrites,
-      auth::SecondFactor second_factor = auth::SecondFactor::kNotRequired) {
+      auth::SecondFactor second_factor =
+          auth::SecondFactor::kRequiredWhereBound) {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
     return Run(context, method, access, second_factor, std::move(decoded),

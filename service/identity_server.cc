@@ -170,11 +170,19 @@ absl::Status CheckConfig(const ServerConfig& config) {
         "--min_password_length must be between 1 and 256");
   }
   if (config.lockout.max_failures < 1 ||
+      config.lockout.max_failures_per_name < config.lockout.max_failures ||
       config.lockout.lock_duration < absl::ZeroDuration() ||
+      config.lockout.name_lock_duration < absl::ZeroDuration() ||
+      config.lockout.max_lock_duration < config.lockout.lock_duration ||
       config.lockout.max_failures_per_address < 1) {
     return absl::InvalidArgumentError(
         "--lockout_threshold and --max_failures_per_address must be at "
-        "least 1, --lockout_duration not negative");
+        "least 1, --lockout_name_threshold at least --lockout_threshold, "
+        "lock durations not negative and --lockout_max_duration at least "
+        "--lockout_duration");
+  }
+  if (config.max_sessions_per_user < 1) {
+    return absl::InvalidArgumentError("--max_sessions_per_user must be >= 1");
   }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
@@ -291,9 +299,10 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       config.clock != nullptr ? *config.clock : real_clock_;
   hasher_ = std::make_unique<auth::PasswordHasher>(config.argon2);
   sessions_ = std::make_unique<auth::SessionManager>(
-      *store_, clock, auth::SystemRandom(), config.session_ttl);
-  throttle_ =
-      std::make_unique<auth::LoginThrottle>(*store_, clock, config.lockout);
+      *store_, clock, auth::SystemRandom(), config.session_ttl,
+      config.max_sessions_per_user);
+  throttle_ = std::make_unique<auth::LoginThrottle>(*store_, clock, *sealer_,
+                                                    config.lockout);
   notifier_ = MakeNotifier(config, logger);
   codes_ = std::make_unique<auth::VerificationCodes>(
       *store_, *sealer_, clock, auth::SystemRandom(), *notifier_,

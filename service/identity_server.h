@@ -67,6 +67,7 @@ struct ServerConfig {
   auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
   auth::PasswordPolicy password_policy;
   absl::Duration session_ttl = auth::kDefaultSessionTtl;
+  int max_sessions_per_user = auth::kDefaultMaxSessionsPerUser;
   auth::LockoutPolicy lockout;
   auth::VerificationCodePolicy verification_codes;
   // Where verification codes go: a JSON-lines file (development) or an

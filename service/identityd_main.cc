@@ -59,9 +59,23 @@ ABSL_FLAG(int, min_password_length, 8,
           "Shortest password accepted (NIST SP 800-63B: at least 8).");
 ABSL_FLAG(int, lockout_threshold, 5,
           "Consecutive failed sign-ins for one user name (existing or not) "
-          "after which it is locked.");
-ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(15),
-          "How long a locked user name stays locked.");
+          "from one client address after which that name is locked for "
+          "that address.");
+ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(1),
+          "How long the first lock of a (name, address) pair lasts; each "
+          "further lock in a row lasts twice as long, up to "
+          "--lockout_max_duration.");
+ABSL_FLAG(int, lockout_name_threshold, 50,
+          "Consecutive failed sign-ins for one user name from all addresses "
+          "together after which the name is locked for every address.");
+ABSL_FLAG(absl::Duration, lockout_name_duration, absl::Minutes(15),
+          "How long the first lock of a whole user name lasts (doubling "
+          "likewise).");
+ABSL_FLAG(absl::Duration, lockout_max_duration, absl::Hours(1),
+          "The longest any lock lasts.");
+ABSL_FLAG(int, max_sessions_per_user, 100,
+          "Live sessions one user may hold; a new Login ends the oldest "
+          "beyond it.");
 ABSL_FLAG(int, max_failures_per_address, 30,
           "Failed sign-ins one client address may make per minute.");
 ABSL_FLAG(std::string, notify_outbox, "",
@@ -133,6 +147,12 @@ int Run(Logger& logger) {
   config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
   config.lockout.max_failures = absl::GetFlag(FLAGS_lockout_threshold);
   config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);
+  config.lockout.max_failures_per_name =
+      absl::GetFlag(FLAGS_lockout_name_threshold);
+  config.lockout.name_lock_duration =
+      absl::GetFlag(FLAGS_lockout_name_duration);
+  config.lockout.max_lock_duration = absl::GetFlag(FLAGS_lockout_max_duration);
+  config.max_sessions_per_user = absl::GetFlag(FLAGS_max_sessions_per_user);
   config.lockout.max_failures_per_address =
       absl::GetFlag(FLAGS_max_failures_per_address);
   config.notify_outbox_file = absl::GetFlag(FLAGS_notify_outbox);
