@@ -396,8 +396,9 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   runner_ = std::make_unique<CallRunner>(
       *password_pool_, *session_pool_, *authenticator_, logger, metrics_.get(),
       [this](absl::string_view grpc_peer) {
-        return relay_ != nullptr ? relay_->ClientPeer(grpc_peer)
-                                 : std::string(grpc_peer);
+        const ConnectionRelay* relay = peer_relay_.load();
+        return relay != nullptr ? relay->ClientPeer(grpc_peer)
+                                : std::string(grpc_peer);
       });
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
@@ -447,6 +448,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       ConnectionRelay::Start(relay_options, logger);
   if (!relay.ok()) return relay.status();
   relay_ = *std::move(relay);
+  peer_relay_ = relay_.get();
   port_ = relay_->port();
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   const std::vector<std::string> services = {

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <prometheus/exposer.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -170,6 +171,9 @@ class IdentityServer {
   // Stopped by Shutdown() after gRPC's drain, which reaches clients
   // through it.
   std::unique_ptr<ConnectionRelay> relay_;
+  // relay_ for the calls' peer lookups, which may run (on connections made
+  // straight to gRPC's port) before relay_ is set.
+  std::atomic<const ConnectionRelay*> peer_relay_{nullptr};
   std::unique_ptr<StoreHealthMonitor> store_health_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   int metrics_port_ = 0;
