@@ -49,10 +49,15 @@ class CallRunner {
   using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
 
+  // Maps gRPC's peer of a call to the client's (the connection relay's
+  // lookup); empty: gRPC's peer is the client.
+  using PeerResolver = std::function<std::string(absl::string_view)>;
+
   // `metrics` may be null (metrics off).
   CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
              const auth::Authenticator& authenticator, Logger& logger,
-             ServerMetrics* metrics = nullptr);
+             ServerMetrics* metrics = nullptr,
+             PeerResolver client_peer = nullptr);
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
@@ -108,6 +113,8 @@ class CallRunner {
               absl::Time start, absl::string_view request_id,
               absl::string_view user, const absl::Status& status);
   void Finish(const Call& call, const absl::Status& status);
+  // The client's address as gRPC's peer string, through client_peer_.
+  std::string ClientPeer(const grpc::CallbackServerContext& context) const;
   // The caller's x-request-id if it is a sane one, else a new id.
   std::string RequestId(const grpc::CallbackServerContext& context);
 
@@ -116,6 +123,7 @@ class CallRunner {
   const auth::Authenticator& authenticator_;
   Logger& logger_;
   ServerMetrics* const metrics_;
+  const PeerResolver client_peer_;
   // Request ids: this process's random prefix and a counter, unique
   // without a random draw per call.
   const std::string request_id_prefix_;

@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
+#include "service/descriptor_budget.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
 
@@ -93,6 +95,26 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, log_level, "info",
           "Least severe log lines written: debug, info (one line per call), "
           "warning or error.");
+ABSL_FLAG(int, max_connections, 4096,
+          "Client connections held at once; one more is closed at once. "
+          "Lowered to what fits the descriptor limit beside the store's "
+          "reserve (three descriptors a connection).");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "HTTP/2 streams (calls) a client may have open on one connection; "
+          "a connection that opens more is closed.");
+ABSL_FLAG(int, max_open_streams, 4096,
+          "HTTP/2 streams open over all connections; beyond it the "
+          "connection holding the most is closed.");
+ABSL_FLAG(int, max_stream_resets_per_second, 100,
+          "RST_STREAM frames a client may send per second on one connection "
+          "(ten times that over all), against rapid reset (CVE-2023-44487).");
+ABSL_FLAG(int, grpc_memory_quota_mib, 256,
+          "Memory gRPC's transports may take (its resource quota).");
+ABSL_FLAG(absl::Duration, store_unwritable_limit, absl::Minutes(1),
+          "How long the store may refuse writes (Health says NOT_SERVING "
+          "meanwhile, and the store is resumed once the fault is gone) "
+          "before identityd exits with status 75 for its supervisor to "
+          "restart it.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -159,6 +181,37 @@ int Run(Logger& logger) {
   config.notify_command = absl::GetFlag(FLAGS_notify_command);
   config.mfa_issuer = absl::GetFlag(FLAGS_mfa_issuer);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  absl::StatusOr<int> descriptors = identity::service::RaiseDescriptorLimit();
+  absl::StatusOr<int> connections =
+      descriptors.ok() ? identity::service::ConnectionsThatFit(
+                             *descriptors, absl::GetFlag(FLAGS_max_connections))
+                       : descriptors.status();
+  if (!connections.ok()) {
+    logger.Error("startup_failed",
+                 {{"error", std::string(connections.status().message())}});
+    return 1;
+  }
+  if (*connections < absl::GetFlag(FLAGS_max_connections)) {
+    logger.Warning(
+        "max_connections_lowered",
+        {{"max_connections", absl::StrCat(*connections)},
+         {"rlimit_nofile", absl::StrCat(*descriptors)},
+         {"message", "--max_connections lowered to fit RLIMIT_NOFILE"}});
+  }
+  config.max_connections = *connections;
+  config.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
+  config.max_open_streams = absl::GetFlag(FLAGS_max_open_streams);
+  config.max_resets_per_second =
+      absl::GetFlag(FLAGS_max_stream_resets_per_second);
+  config.grpc_memory_quota_mib = absl::GetFlag(FLAGS_grpc_memory_quota_mib);
+  config.store_unwritable_limit = absl::GetFlag(FLAGS_store_unwritable_limit);
+  // The monitor has logged why. Exiting without a clean close is safe:
+  // every acknowledged write is synced (kill -9 durability is tested).
+  config.on_store_unrecoverable = [&logger] {
+    logger.Flush();
+    std::_Exit(75);  // EX_TEMPFAIL: the supervisor restarts us
+  };
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {

@@ -137,6 +137,20 @@ class RocksDbStore final : public Store {
     db_->Close().PermitUncheckedError();
   }
 
+  // --- health (self-contained: a write probe and RocksDB's Resume) --------
+
+  absl::Status CheckWritable() override {
+    rocksdb::Status s = WriteProbe();
+    if (s.ok()) return absl::OkStatus();
+    // A sticky background error stops every write until Resume() clears
+    // it; Resume fails (and changes nothing) while the fault persists.
+    // TransactionDB does not forward Resume (it answers NotSupported): ask
+    // the DB beneath it.
+    rocksdb::Status resumed = db_->GetRootDB()->Resume();
+    if (resumed.ok()) s = WriteProbe();
+    return Check(s, "write probe");
+  }
+
   // --- users --------------------------------------------------------------
 
   absl::Status CreateUser(const UserRecord& user,
@@ -724,6 +738,14 @@ class RocksDbStore final : public Store {
         absl::Hex(audit_sequence_.fetch_add(1), absl::kZeroPad16));
   }
 
+  // A tiny unsynced write in the default family, which holds no records:
+  // the cheapest way to learn whether the engine takes writes.
+  rocksdb::Status WriteProbe() {
+    rocksdb::WriteOptions options;
+    options.sync = false;
+    return db_->Put(options, db_->DefaultColumnFamily(), "write_probe", "");
+  }
+
   absl::Status WriteAuditEvents(rocksdb::Transaction& txn,
                                 const AuditEvents& events) {
     for (const AuditEventRecord& event : events) {
@@ -937,6 +959,7 @@ rocksdb::Options TunedOptions(const RocksDbStoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.keep_log_file_num = 5;
   db_options.max_open_files = 512;
+  if (options.env != nullptr) db_options.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_mib) << 20);

@@ -175,6 +175,15 @@ class Store {
   // Audit events matching `query`, newest first.
   virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
       const AuditQuery& query) = 0;
+
+  // OK if the store accepts writes now. An engine that stops writing after
+  // a storage fault until told to resume (RocksDB's sticky background
+  // error, after a failed WAL write, flush or compaction) is asked to
+  // resume here first, so a transient fault (a full disk freed, descriptors
+  // back) heals without a restart. Writes nothing a reader sees. Called
+  // periodically by the health monitor; an engine with no such state keeps
+  // the default.
+  virtual absl::Status CheckWritable() { return absl::OkStatus(); }
 };
 
 }  // namespace identity::storage
