@@ -210,8 +210,9 @@ int Main(const std::vector<std::string>& argv) {
   authorization.timeout = connection.timeout;
   CallAuthorizer authorizer(std::move(authorization));
 
-  CommandContext context{*invocation,       *channel,  authorizer,
-                         connection.server, std::cout, std::cerr};
+  CommandContext context{*invocation,          *channel,  authorizer,
+                         connection.server,    std::cout, std::cerr,
+                         connection.uses_tls()};
   return command->run(context);
 }
 
