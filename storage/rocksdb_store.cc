@@ -911,7 +911,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
     // RocksDB's LOCK file is held: the store is open in another process
     // (in practice a second identityd started on the same directory).
     // RocksDB says so only in its message text.
-    return absl::FailedPreconditionError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         "another identityd is using ", options.path,
         " (its LOCK file is held): stop that one first, or give this one "
         "its own data directory"));

@@ -153,9 +153,20 @@ class ReadmeWalkthroughTest(unittest.TestCase):
                 break
             time.sleep(0.01)
         self.assertIsNotNone(self.port, "identityd did not start")
-        printed = re.search(r"shown only now:\s+(\S+)",
-                            self.read(self.server_out))
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            shown = re.search(r"^Bootstrap admin .*$", f.read(), re.M)
+        self.assertTrue(shown, "the README does not show the first start")
+        printed = None
+        for _ in range(500):  # printed just after the "serving" log line
+            out = self.read(self.server_out)
+            printed = re.search(r"shown only now:\s+(\S+)\n", out)
+            if printed:
+                break
+            time.sleep(0.01)
         self.assertTrue(printed, "identityd printed no admin password")
+        # (Not assertIn: its message would quote the password.)
+        self.assertTrue(shown[0] in out,
+                        "identityd's first start differs from the README")
         # What the newcomer reads off the screen and types when asked.
         self.passwords = {"admin": printed[1]}
         self.secrets = [printed[1]]
