@@ -15,6 +15,11 @@ it printing ("..." stands for anything on that line): they must appear in
 its output, in that order. The test fails when a command exits non-zero,
 stops at a prompt nobody can answer, or prints less than the README shows.
 
+The TLS example of deploy/README.md (the blocks after `<!-- tls-walkthrough
+-->`) runs the same way: its `./deploy/dev-run.sh FLAGS` line starts
+identityd with those flags, and its `--server localhost:50051` is given
+identityd's free port.
+
 Nothing secret is printed on failure: passwords, codes and secrets are
 masked in the transcript quoted.
 """
@@ -37,9 +42,9 @@ OUTBOX = "build/dev/outbox.jsonl"  # where the README says codes land
 COMMAND_SECONDS = 60
 
 
-def walkthrough_steps(readme):
+def walkthrough_steps(readme, marker):
     """[(command, [expected output lines])], in the README's order."""
-    blocks = re.findall(re.escape(MARKER) + r"\s*```sh\n(.*?)```", readme,
+    blocks = re.findall(re.escape(marker) + r"\s*```sh\n(.*?)```", readme,
                         re.S)
     steps = []
     for block in blocks:
@@ -135,16 +140,24 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         os.symlink(IDENTITYD, os.path.join(self.root, "build/service/identityd"))
         os.symlink(IDENTITYCTL, os.path.join(
             self.root, "build/service/identityctl/identityctl"))
-        for name in ("deploy",):
-            os.symlink(os.path.join(SOURCE_DIR, name),
-                       os.path.join(self.root, name))
+        os.symlink(os.path.join(SOURCE_DIR, "deploy"),
+                   os.path.join(self.root, "deploy"))
+        self.server = None
+        self.port = None
+        self.passwords = {}
+        self.secrets = []
+        self.last_new_password = None
+
+    def start_identityd(self, extra_flags=()):
+        """identityd as `./deploy/dev-run.sh EXTRA_FLAGS` runs it, on a free
+        port instead of 50051."""
         self.server_out = open(os.path.join(self.root, "identityd.out"), "w+")
         self.server_log = open(os.path.join(self.root, "identityd.log"), "w+")
         flags = [f for f in dev_run_flags() if not f.startswith("--listen=")]
         self.server = subprocess.Popen(
-            ["build/service/identityd", "--listen=127.0.0.1:0", *flags],
+            ["build/service/identityd", "--listen=127.0.0.1:0", *flags,
+             *extra_flags],
             cwd=self.root, stdout=self.server_out, stderr=self.server_log)
-        self.port = None
         for _ in range(1000):
             match = re.search(r'"event":"serving".*?"port":"(\d+)"',
                               self.read(self.server_log))
@@ -168,15 +181,15 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         self.assertTrue(shown[0] in out,
                         "identityd's first start differs from the README")
         # What the newcomer reads off the screen and types when asked.
-        self.passwords = {"admin": printed[1]}
-        self.secrets = [printed[1]]
-        self.last_new_password = None
+        self.passwords["admin"] = printed[1]
+        self.secrets.append(printed[1])
 
     def tearDown(self):
-        self.server.terminate()
-        self.server.wait(30)
-        self.server_out.close()
-        self.server_log.close()
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(30)
+            self.server_out.close()
+            self.server_log.close()
         shutil.rmtree(self.root)
 
     @staticmethod
@@ -216,19 +229,30 @@ class ReadmeWalkthroughTest(unittest.TestCase):
             text = text.replace(secret, "<secret>")
         return re.sub(r"[A-Za-z0-9]{40}", "<40 characters>", text)
 
-    def test_every_command_runs_and_prints_what_the_readme_shows(self):
-        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
-            readme = f.read()
-        blocks, steps = walkthrough_steps(readme)
-        self.assertTrue(steps, f"no ```sh block after {MARKER} in README.md")
-        self.assertIn(OUTBOX, "".join(blocks),
-                      "the walkthrough does not say where codes land")
+    def run_steps(self, steps):
+        """Runs each (command, expected lines) at the terminal. A command
+        `./deploy/dev-run.sh FLAGS` starts identityd with those flags
+        instead (it would build in the repository and hold port 50051);
+        an address with port 50051 in a command is given identityd's."""
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME":
                os.path.join(self.root, "home"), "LANG": "C.UTF-8",
-               "TERM": "dumb", "IDENTITY_SERVER": f"127.0.0.1:{self.port}"}
+               "TERM": "dumb"}
         terminal = Terminal(self.root, env)
+
+        def start(flags=()):
+            self.start_identityd(flags)
+            terminal.run(f"export IDENTITY_SERVER=127.0.0.1:{self.port}",
+                         self.answer)
+
         try:
             for command, expected in steps:
+                if command.startswith("./deploy/dev-run.sh"):
+                    self.assertIsNone(self.server, "identityd runs already")
+                    start(re.findall(r"(--[a-z_]+=\S+)", command))
+                    continue
+                if self.server is None and command.startswith("identityctl "):
+                    start()  # as the README's first command started it
+                command = command.replace(":50051", f":{self.port}")
                 code, transcript = terminal.run(command, self.answer)
                 where = (f"README command:\n  {command}\nprinted:\n"
                          f"{self.masked(transcript)}")
@@ -249,7 +273,26 @@ class ReadmeWalkthroughTest(unittest.TestCase):
                                      "a password or code was echoed")
         finally:
             terminal.close()
+
+    def test_every_command_runs_and_prints_what_the_readme_shows(self):
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            blocks, steps = walkthrough_steps(f.read(), MARKER)
+        self.assertTrue(steps, f"no ```sh block after {MARKER} in README.md")
+        self.assertIn(OUTBOX, "".join(blocks),
+                      "the walkthrough does not say where codes land")
+        self.run_steps(steps)
         print(f"README walkthrough: {len(steps)} commands ran as written")
+
+    def test_the_tls_example_of_deploy_readme_runs_as_written(self):
+        # The alias the README's walkthrough defined, then the example.
+        marker = "<!-- tls-walkthrough -->"
+        with open(os.path.join(SOURCE_DIR, "deploy/README.md")) as f:
+            _, steps = walkthrough_steps(f.read(), marker)
+        self.assertTrue(steps, f"no ```sh block after {marker}")
+        alias = ("alias identityctl=build/service/identityctl/identityctl",
+                 [])
+        self.run_steps([alias, *steps])
+        print(f"deploy/README.md TLS example: {len(steps)} commands ran")
 
 
 if __name__ == "__main__":
