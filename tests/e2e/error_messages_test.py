@@ -87,7 +87,8 @@ class ErrorMessagesTest(unittest.TestCase):
             [IDENTITYCTL, "--session-file",
              os.path.join(self.work, "session"), "--timeout", "10s", *args],
             capture_output=True, text=True, timeout=60,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            env={k: v for k, v in os.environ.items() if k != "GRPC_VERBOSITY"})
         return done.returncode, done.stdout, done.stderr
 
     def test_no_server_there_asks_whether_identityd_runs_and_names_server(self):
@@ -115,6 +116,9 @@ class ErrorMessagesTest(unittest.TestCase):
             os.path.join(self.certs, "ca.pem"), "health")
         self.assertEqual(code, UNREACHABLE, err)
         self.assertIn("if identityd serves plaintext, drop --tls-ca", err)
+        # Only identityctl's explanation, not gRPC's log line before it.
+        self.assertNotIn("Handshake failed with fatal error", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
 
     def test_tls_flags_are_named_as_spelled(self):
         server = ("--server", f"127.0.0.1:{self.plaintext.port}")
