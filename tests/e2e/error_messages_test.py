@@ -106,7 +106,7 @@ class ErrorMessagesTest(unittest.TestCase):
         self.assertIn("if identityd serves TLS, pass --tls-ca", err)
         # And with the flag it works.
         code, out, err = self.ctl(
-            "--server", f"localhost:{self.tls.port}", "--tls-ca",
+            "--server", f"127.0.0.1:{self.tls.port}", "--tls-ca",
             os.path.join(self.certs, "ca.pem"), "health")
         self.assertEqual((code, out), (0, "SERVING\n"), err)
 
