@@ -1,14 +1,17 @@
 // identityd: the identity service daemon.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -149,6 +152,37 @@ sigset_t StopSignals() {
   return stop_signals;
 }
 
+// `identityd --help`: the usage and identityd's own flags, on stdout, exit
+// 0. absl's built-in --help exits 1 in this Abseil (20220623), which reads
+// as a failure to scripts and to people; --helpfull is still absl's.
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--help" || arg == "-help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+void PrintHelp() {
+  std::vector<absl::CommandLineFlag*> ours;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (flag->Filename().find("absl/") == std::string::npos) {
+      ours.push_back(flag);
+    }
+  }
+  std::sort(ours.begin(), ours.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::cout << absl::ProgramUsageMessage() << "\n\nflags:\n";
+  for (const absl::CommandLineFlag* flag : ours) {
+    std::cout << "  --" << flag->Name() << " (default: \""
+              << flag->DefaultValue() << "\")\n      " << flag->Help() << "\n";
+  }
+  std::cout << "\n  --flagfile=FILE reads flags from FILE, one --flag=value a "
+               "line (see deploy/identityd.flags).\n"
+               "  --helpfull lists Abseil's own flags too.\n";
+}
+
 int Run(Logger& logger) {
   const sigset_t stop_signals = StopSignals();
   identity::service::ServerConfig config;
@@ -238,7 +272,9 @@ int Run(Logger& logger) {
     // terminal, never kept in a log.
     std::cout << "\nBootstrap admin '" << config.bootstrap_admin
               << "' created. Its generated password, shown only now:\n\n    "
-              << *password << "\n\nUse it with 'authorization: Basic base64("
+              << *password << "\n\nSign in with 'identityctl --user "
+              << config.bootstrap_admin
+              << " login', or over gRPC with 'authorization: Basic base64("
               << config.bootstrap_admin << ":<password>)'.\n\n"
               << std::flush;
     identity::crypto::Cleanse(*password);
@@ -258,6 +294,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
       "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]");
+  if (WantsHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
+  }
   absl::ParseCommandLine(argc, argv);
   // absl::Mutex's deadlock detector builds a lock graph on every
   // acquisition: a debugging aid that costs a few percent of every call

@@ -1008,6 +1008,16 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
   rocksdb::TransactionDB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::TransactionDB::Open(
       db_options, txn_db_options, options.path, descriptors, &handles, &raw_db);
+  if (s.IsIOError() &&
+      absl::StrContains(absl::AsciiStrToLower(s.ToString()), "lock")) {
+    // RocksDB's LOCK file is held: the store is open in another process
+    // (in practice a second identityd started on the same directory).
+    // RocksDB says so only in its message text.
+    return absl::UnavailableError(absl::StrCat(
+        "another identityd is using ", options.path,
+        " (its LOCK file is held): stop that one first, or give this one "
+        "its own data directory"));
+  }
   if (!s.ok()) return Check(s, absl::StrCat("open ", options.path));
   std::unique_ptr<rocksdb::TransactionDB> db(raw_db);
 

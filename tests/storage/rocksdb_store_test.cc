@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -158,6 +159,11 @@ TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
   absl::StatusOr<std::unique_ptr<Store>> second =
       OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), true));
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+  // Said so that the operator knows what to stop.
+  EXPECT_TRUE(absl::StrContains(
+      second.status().message(),
+      absl::StrCat("another identityd is using ", dir_.Join("db"))))
+      << second.status();
 }
 
 // Writes `value` under `key` in column family `family`, bypassing the store.
