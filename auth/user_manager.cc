@@ -224,6 +224,46 @@ absl::Status UserManager::UnlockUser(const Principal& caller,
                   throttle_.RecordedName(user_name, user.ok())));
 }
 
+absl::Status UserManager::ResetAdminOnHost(absl::string_view user_name,
+                                           absl::string_view new_password) {
+  absl::StatusOr<storage::UserRecord> user = store_.GetUserByName(user_name);
+  if (absl::IsNotFound(user.status())) {
+    return absl::NotFoundError(absl::StrCat("no user is called ", user_name));
+  }
+  if (!user.ok()) return user.status();
+  if (user->role() != storage::UserRecord::ADMIN) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        user->user_name(),
+        " is not an admin: reset-admin is for a locked or lost admin; an "
+        "admin can reset other users"));
+  }
+  if (absl::Status s = ValidatePassword("new_password", new_password,
+                                        user->user_name(), policy_);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> hash = hasher_.Hash(new_password);
+  if (!hash.ok()) return hash.status();
+  Principal host;
+  host.user_name = "host:reset-admin";
+  absl::StatusOr<storage::UserRecord> updated = store_.UpdateUser(
+      user->user_id(),
+      [&](storage::UserRecord& record) {
+        record.set_password_hash(*hash);
+        record.set_disabled(false);
+        record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
+        return absl::OkStatus();
+      },
+      /*revoke_sessions=*/true,
+      AuditEvents(storage::AuditEventRecord::PASSWORD_SET, host, clock_,
+                  user->user_id(), user->user_name(), "", "break-glass"));
+  if (!updated.ok()) return updated.status();
+  return throttle_.Unlock(
+      user->user_name(), /*user_exists=*/true,
+      AuditEvents(storage::AuditEventRecord::USER_UNLOCKED, host, clock_,
+                  user->user_id(), user->user_name(), "", "break-glass"));
+}
+
 absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,
                                                  absl::string_view password) {
   absl::StatusOr<bool> has_users = store_.HasUsers();

@@ -85,6 +85,13 @@ class UserManager {
   absl::StatusOr<bool> BootstrapAdmin(absl::string_view user_name,
                                       absl::string_view password);
 
+  // Break glass, for the operator on the host (`identityd reset-admin`),
+  // never reachable over the network: gives the admin `user_name` the
+  // password `new_password`, enables them, ends their sessions and lifts
+  // every lock on the name. FailedPrecondition if the user is not an admin.
+  absl::Status ResetAdminOnHost(absl::string_view user_name,
+                                absl::string_view new_password);
+
  private:
   absl::StatusOr<storage::UserRecord> Insert(const Principal& caller,
                                              const NewUser& user);

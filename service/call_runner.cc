@@ -10,6 +10,7 @@
 #include "auth/crypto.h"
 #include "auth/key_generator.h"
 #include "auth/random_source.h"
+#include "service/certificate_names.h"
 #include "service/credentials_parser.h"
 #include "service/status_mapping.h"
 
@@ -54,11 +55,11 @@ std::vector<std::string> CertificateSubjects(
   std::vector<std::string> subjects;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return subjects;
-  for (const char* property :
-       {GRPC_X509_CN_PROPERTY_NAME, GRPC_X509_SAN_PROPERTY_NAME}) {
-    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
-      subjects.emplace_back(value.data(), value.size());
-    }
+  // From the certificate itself: gRPC's SAN property mixes DNS, URI, email
+  // and IP names, and only the common name and DNS names may match.
+  for (const grpc::string_ref& pem :
+       auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+    return CommonNameAndDnsNames(absl::string_view(pem.data(), pem.size()));
   }
   return subjects;
 }
@@ -125,8 +126,13 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
                         absl::string_view request_id, absl::string_view user,
                         const absl::Status& status) {
   const absl::Duration latency = absl::Now() - start;
-  if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
-      absl::IsUnknown(status)) {
+  if (IsStorageFault(status)) {
+    logger_.Warning("storage_fault",
+                    {{"method", std::string(method)},
+                     {"request_id", std::string(request_id)},
+                     {"detail", std::string(status.message())}});
+  } else if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
+             absl::IsUnknown(status)) {
     // The client gets a bare "internal error"; operators get the detail.
     logger_.Error("rpc_internal_error",
                   {{"method", std::string(method)},

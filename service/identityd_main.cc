@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
+#include "service/break_glass.h"
 #include "service/descriptor_budget.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
@@ -44,6 +45,8 @@ ABSL_FLAG(std::string, master_key_file, "/etc/identity/master.key",
           "as a development key if missing while the store is empty.");
 ABSL_FLAG(std::string, bootstrap_admin, "admin",
           "Name of the admin user a fresh store is given.");
+ABSL_FLAG(std::string, user, "admin",
+          "reset-admin only: the admin to unlock and give a new password.");
 ABSL_FLAG(std::string, bootstrap_password_file, "",
           "File holding the bootstrap admin's password. If empty, a random "
           "password is generated and printed once.");
@@ -288,17 +291,46 @@ int Run(Logger& logger) {
   return 0;
 }
 
+// `identityd reset-admin --data_dir=DIR --master_key_file=FILE [--user=NAME]`
+// (see service/break_glass.h), with identityd stopped.
+int ResetAdminCommand() {
+  const std::string user = absl::GetFlag(FLAGS_user);
+  absl::StatusOr<std::string> password =
+      identity::service::ResetAdmin(absl::GetFlag(FLAGS_data_dir),
+                                    absl::GetFlag(FLAGS_master_key_file), user);
+  if (!password.ok()) {
+    std::cerr << "identityd reset-admin: " << password.status().message()
+              << "\n";
+    return 1;
+  }
+  std::cout << "Admin '" << user
+            << "' reset: unlocked, sessions ended. Its new password, shown "
+               "only now:\n\n    "
+            << *password << "\n\n";
+  identity::crypto::Cleanse(*password);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
-      "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]");
+      "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]\n"
+      "  identityd reset-admin --data_dir=DIR --master_key_file=FILE "
+      "[--user=admin]   (break glass, with identityd stopped)");
   if (WantsHelp(argc, argv)) {
     PrintHelp();
     return 0;
   }
+  const bool reset_admin = argc > 1 && std::string(argv[1]) == "reset-admin";
+  if (reset_admin) {
+    // The subcommand is not a flag: drop it before the flags are parsed.
+    for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
+    --argc;
+  }
   absl::ParseCommandLine(argc, argv);
+  if (reset_admin) return ResetAdminCommand();
   // absl::Mutex's deadlock detector builds a lock graph on every
   // acquisition: a debugging aid that costs a few percent of every call
   // (seen in perf). Tests keep it on.

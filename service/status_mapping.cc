@@ -3,11 +3,17 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "auth/error_reason.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace identity::service {
+
+bool IsStorageFault(const absl::Status& status) {
+  return absl::IsUnavailable(status) &&
+         absl::StartsWith(status.message(), "storage");
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -16,6 +22,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
       absl::IsUnknown(status)) {
     message = "internal error";
+  } else if (IsStorageFault(status)) {
+    // The engine's text names files and internals: for the log only.
+    message = "storage unavailable: try again later";
   }
   std::optional<std::string> reason = auth::ReasonOf(status);
   if (!reason.has_value()) return grpc::Status(code, message);

@@ -13,8 +13,13 @@ inline constexpr char kErrorDomain[] = "identity.v1";
 // a reason attached with auth::WithReason travels as a google.rpc.ErrorInfo
 // in the rich status details (grpc-status-details-bin). Internal, DataLoss
 // and Unknown errors keep their detail out of the answer: it may describe
-// stored records, and the client can do nothing with it.
+// stored records, and the client can do nothing with it. So do storage
+// faults (IsStorageFault): the client reads "storage unavailable".
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// An Unavailable error from a storage engine (its message starts with
+// "storage", and names files and engine internals).
+bool IsStorageFault(const absl::Status& status);
 
 }  // namespace identity::service
 

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -161,6 +162,65 @@ TEST_F(IdentitydProcessTest, ServesMetricsOnTheAddressAskedFor) {
   ASSERT_NE(server->WaitForServingPort(absl::Seconds(20)), 0)
       << server->Stderr();
   EXPECT_FALSE(absl::StrContains(server->Stderr(), "\"metrics_port\":\"0\""));
+  server->Signal(SIGTERM);
+  EXPECT_EQ(server->Wait(absl::Seconds(30)), 0);
+}
+
+// Break glass: the only admin is locked out (its name, for every address)
+// and the operator resets it on the host with identityd stopped.
+TEST_F(IdentitydProcessTest, ResetAdminUnlocksTheOnlyAdminWithANewPassword) {
+  const std::vector<std::string> lock_fast = {
+      "--bootstrap_password_file=" + dir_.Join("admin.pw"),
+      "--lockout_name_threshold=5"};
+  auto list_keys = [](int port, const std::string& password) {
+    auto keys = v1::AccessKeyService::NewStub(Connect(port));
+    grpc::ClientContext context;
+    Basic(context, "admin", password);
+    v1::ListAccessKeysResponse listed;
+    return keys->ListAccessKeys(&context, {}, &listed);
+  };
+  {
+    auto server = Launch(lock_fast);
+    const int port = server->WaitForServingPort(absl::Seconds(20));
+    ASSERT_NE(port, 0) << server->Stderr();
+    for (int i = 0; i < 5; ++i) list_keys(port, "an-attackers-guess");
+    grpc::Status locked = list_keys(port, kAdminPassword);
+    EXPECT_EQ(locked.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_TRUE(absl::StrContains(locked.error_message(), "too many"));
+    // While identityd runs, the store is its own: reset-admin says so.
+    ChildProcess busy(
+        {IDENTITYD_PATH, "reset-admin", "--data_dir=" + dir_.Join("data"),
+         "--master_key_file=" + dir_.Join("master.key")},
+        dir_.Join("busy.out"), dir_.Join("busy.err"));
+    EXPECT_EQ(busy.Wait(absl::Seconds(30)), 1);
+    server->Signal(SIGTERM);
+    ASSERT_EQ(server->Wait(absl::Seconds(30)), 0);
+  }
+  ChildProcess reset(
+      {IDENTITYD_PATH, "reset-admin", "--data_dir=" + dir_.Join("data"),
+       "--master_key_file=" + dir_.Join("master.key"), "--user=admin"},
+      dir_.Join("reset.out"), dir_.Join("reset.err"));
+  ASSERT_EQ(reset.Wait(absl::Seconds(30)), 0) << reset.Stderr();
+  const std::string out = reset.Stdout();
+  const size_t at = out.find("shown only now:");
+  ASSERT_NE(at, std::string::npos) << "unexpected reset-admin output";
+  const std::string password(
+      absl::StripAsciiWhitespace(out.substr(at + strlen("shown only now:"))));
+  ASSERT_EQ(password.size(), 24u);
+  // Not a user that is no admin, and not a store that is not there.
+  ChildProcess wrong(
+      {IDENTITYD_PATH, "reset-admin", "--data_dir=" + dir_.Join("nowhere"),
+       "--master_key_file=" + dir_.Join("master.key")},
+      dir_.Join("wrong.out"), dir_.Join("wrong.err"));
+  EXPECT_EQ(wrong.Wait(absl::Seconds(30)), 1);
+  EXPECT_TRUE(absl::StrContains(wrong.Stderr(), "no identity store"));
+
+  auto server = Launch(lock_fast);
+  const int port = server->WaitForServingPort(absl::Seconds(20));
+  ASSERT_NE(port, 0) << server->Stderr();
+  EXPECT_TRUE(list_keys(port, password).ok());
+  EXPECT_EQ(list_keys(port, kAdminPassword).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   server->Signal(SIGTERM);
   EXPECT_EQ(server->Wait(absl::Seconds(30)), 0);
 }

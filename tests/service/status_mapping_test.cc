@@ -39,5 +39,16 @@ TEST(StatusMapping, InternalDetailStaysOnTheServer) {
   EXPECT_EQ(s.error_message(), "internal error");
 }
 
+TEST(StatusMapping, StorageFaultsNameNoFileOrEngineText) {
+  grpc::Status s = ToGrpcStatus(absl::UnavailableError(
+      "storage: commit: IO error: No space left on device: While appending "
+      "to file: /var/lib/identity/000012.log"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(s.error_message(), "storage unavailable: try again later");
+  // Other unavailable answers (a notifier, shutting down) keep their text.
+  EXPECT_EQ(ToGrpcStatus(absl::UnavailableError("no notifier")).error_message(),
+            "no notifier");
+}
+
 }  // namespace
 }  // namespace identity::service
