@@ -22,6 +22,10 @@ packages=(
   python3-grpcio python3-protobuf python3-yaml
   # openssl, for deploy/dev-certs.sh (TLS tests).
   openssl
+  # etcd: the replicated store engine. The server and etcdctl for the tests'
+  # 3-member clusters; the .proto files of its gRPC API (stripped of their
+  # Go annotations at build time, storage/etcd/strip_etcd_proto.py).
+  etcd-server etcd-client golang-etcd-server-dev python3
 )
 
 missing=()
