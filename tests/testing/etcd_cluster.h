@@ -123,6 +123,9 @@ class EtcdCluster {
 
   bool running(int i) const { return members_[i] != nullptr; }
 
+  // Where the members keep their data (and logs).
+  const std::string& data_root() const { return dir_.path(); }
+
   // True once a linearizable read succeeds through member `i` (it has a
   // leader and a quorum), within `timeout`.
   bool WaitForQuorum(int i, absl::Duration timeout) {
