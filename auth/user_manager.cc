@@ -276,6 +276,9 @@ absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,
   admin.role = storage::UserRecord::ADMIN;
   // Nobody is signed in yet: the event has no actor.
   absl::StatusOr<storage::UserRecord> created = Insert(Principal(), admin);
+  // Replicas sharing one store may start at once: the one that lost the
+  // race for the admin's name finds the store bootstrapped.
+  if (absl::IsAlreadyExists(created.status())) return false;
   if (!created.ok()) return created.status();
   return true;
 }

@@ -26,6 +26,10 @@ packages=(
   # Debian's Go sources (protoc-gen-go is built from golang-google-protobuf-dev).
   golang-go golang-google-grpc-dev golang-google-protobuf-dev
   golang-google-genproto-dev protoc-gen-go-grpc
+  # etcd: the replicated store engine. The server and etcdctl for the tests'
+  # 3-member clusters; the .proto files of its gRPC API (stripped of their
+  # Go annotations at build time, storage/etcd/strip_etcd_proto.py).
+  etcd-server etcd-client golang-etcd-server-dev python3
 )
 # The Node.js client: Debian's nodejs and npm, unless a Node.js with its own
 # npm is installed already (NodeSource's nodejs provides npm and conflicts

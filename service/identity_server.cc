@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "auth/key_generator.h"
 #include "service/command_notifier.h"
 #include "service/file_outbox_notifier.h"
+#include "storage/etcd/etcd_engine.h"
 #include "storage/rocksdb_store.h"
 
 namespace identity::service {
@@ -182,8 +184,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 }
 
 absl::Status CheckConfig(const ServerConfig& config) {
-  if (config.data_dir.empty()) {
-    return absl::InvalidArgumentError("--data_dir is required");
+  if (config.data_dir.empty() == config.etcd_endpoints.empty()) {
+    return absl::InvalidArgumentError(
+        "give either --data_dir or --etcd_endpoints, not both");
   }
   if (config.master_key_file.empty()) {
     return absl::InvalidArgumentError("--master_key_file is required");
@@ -244,6 +247,7 @@ absl::Status CheckConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--worker_threads must be >= 0 and the queue at least 1");
   }
+  if (config.data_dir.empty()) return absl::OkStatus();  // etcd
   // The KEK must not travel with the data: a copied data directory alone
   // must not be enough to read the secrets.
   std::error_code error;
@@ -299,9 +303,19 @@ absl::StatusOr<std::unique_ptr<IdentityServer>> IdentityServer::Start(
   return server;
 }
 
-absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
-  if (absl::Status s = CheckConfig(config); !s.ok()) return s;
-
+// The engine the config names: RocksDB in data_dir, or the etcd cluster.
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
+    const ServerConfig& config,
+    std::function<void(const storage::AuditEventRecord&)> audit_observer) {
+  if (!config.etcd_endpoints.empty()) {
+    storage::EtcdEngineOptions options;
+    options.endpoints = config.etcd_endpoints;
+    options.prefix = config.etcd_prefix;
+    options.ca_file = config.etcd_ca_file;
+    options.cert_file = config.etcd_cert_file;
+    options.key_file = config.etcd_key_file;
+    return storage::OpenEtcdStore(options, std::move(audit_observer));
+  }
   std::error_code error;
   fs::create_directories(config.data_dir, error);
   if (error) {
@@ -310,20 +324,26 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   }
   fs::permissions(config.data_dir, fs::perms::owner_all,
                   fs::perm_options::replace, error);
-  storage::RocksDbStoreOptions store_options;
-  store_options.path = config.data_dir;
-  store_options.sync_writes = config.sync_writes;
-  store_options.env = config.store_env;
+  storage::RocksDbStoreOptions options;
+  options.path = config.data_dir;
+  options.sync_writes = config.sync_writes;
+  options.env = config.store_env;
+  options.audit_observer = std::move(audit_observer);
+  return storage::OpenRocksDbStore(options);
+}
+
+absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
+  if (absl::Status s = CheckConfig(config); !s.ok()) return s;
+
   if (!config.metrics_listen.empty()) {
     metrics_ = std::make_unique<ServerMetrics>();
   }
-  store_options.audit_observer = [&logger, metrics = metrics_.get()](
-                                     const storage::AuditEventRecord& event) {
-    LogAuditEvent(logger, event);
-    if (metrics != nullptr) metrics->RecordAuditEvent(event);
-  };
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
-      storage::OpenRocksDbStore(store_options);
+      OpenStore(config, [&logger, metrics = metrics_.get()](
+                            const storage::AuditEventRecord& event) {
+        LogAuditEvent(logger, event);
+        if (metrics != nullptr) metrics->RecordAuditEvent(event);
+      });
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
 

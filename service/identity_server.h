@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
@@ -50,8 +51,15 @@ struct ServerConfig {
   std::string service_principals_file;
   // Plaintext is served on loopback only, unless this is set.
   bool allow_insecure = false;
-  // RocksDB directory; created if missing.
+  // The store: a RocksDB directory (created if missing), or an etcd
+  // cluster shared by any number of replicas; exactly one of the two.
   std::string data_dir;
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/identity/";
+  // etcd's client TLS (PEM files); no CA: plaintext to etcd.
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
   // Key-encryption key file; must lie outside data_dir. Generated (as a dev
   // key, with a warning) only when missing and the store is new.
   std::string master_key_file;

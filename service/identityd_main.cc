@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
@@ -38,8 +39,21 @@ ABSL_FLAG(bool, insecure, false,
           "Allow plaintext on an address other than loopback (logs a "
           "warning): passwords and secrets would cross the network "
           "unencrypted.");
-ABSL_FLAG(std::string, data_dir, "/var/lib/identity",
-          "Directory of the embedded RocksDB store.");
+ABSL_FLAG(std::string, data_dir, "",
+          "Directory of the embedded RocksDB store (default "
+          "/var/lib/identity unless --etcd_endpoints is given; giving both "
+          "is an error).");
+ABSL_FLAG(std::string, etcd_endpoints, "",
+          "Comma-separated host:port of the etcd v3 cluster members to keep "
+          "the store in, shared by every identityd replica, instead of "
+          "--data_dir.");
+ABSL_FLAG(std::string, etcd_prefix, "/identity/",
+          "Every key this service stores in etcd starts with it.");
+ABSL_FLAG(std::string, etcd_ca, "",
+          "PEM CA of the etcd members' certificates: TLS to etcd.");
+ABSL_FLAG(std::string, etcd_cert, "",
+          "PEM client certificate for etcd (with --etcd_key).");
+ABSL_FLAG(std::string, etcd_key, "", "PEM private key of --etcd_cert.");
 ABSL_FLAG(std::string, master_key_file, "/etc/identity/master.key",
           "Key-encryption key file (mode 0600, outside --data_dir). Created "
           "as a development key if missing while the store is empty.");
@@ -191,6 +205,17 @@ int Run(Logger& logger) {
   identity::service::ServerConfig config;
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  for (absl::string_view endpoint : absl::StrSplit(
+           absl::GetFlag(FLAGS_etcd_endpoints), ',', absl::SkipWhitespace())) {
+    config.etcd_endpoints.emplace_back(absl::StripAsciiWhitespace(endpoint));
+  }
+  if (config.data_dir.empty() && config.etcd_endpoints.empty()) {
+    config.data_dir = "/var/lib/identity";
+  }
+  config.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  config.etcd_ca_file = absl::GetFlag(FLAGS_etcd_ca);
+  config.etcd_cert_file = absl::GetFlag(FLAGS_etcd_cert);
+  config.etcd_key_file = absl::GetFlag(FLAGS_etcd_key);
   config.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   config.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   config.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
@@ -317,6 +342,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
       "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]\n"
+      "  identityd --etcd_endpoints=H1:2379,H2:2379,H3:2379 "
+      "--master_key_file=FILE ...\n"
       "  identityd reset-admin --data_dir=DIR --master_key_file=FILE "
       "[--user=admin]   (break glass, with identityd stopped)");
   if (WantsHelp(argc, argv)) {

@@ -1,12 +1,9 @@
 #include "storage/rocksdb_status.h"
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "storage/kv_engine.h"
 
 namespace identity::storage {
-namespace {
-constexpr absl::string_view kRetryablePayload = "identity.storage/retryable";
-}  // namespace
 
 absl::Status FromRocksDb(const rocksdb::Status& status,
                          absl::string_view what) {
@@ -21,18 +18,16 @@ absl::Status FromRocksDb(const rocksdb::Status& status,
     case rocksdb::Status::kInvalidArgument:
     case rocksdb::Status::kNotSupported:
       return absl::InternalError(message);
-    default: {  // IOError, Busy, TimedOut, TryAgain, Aborted, ...
-      absl::Status unavailable = absl::UnavailableError(message);
+    default:  // IOError, Busy, TimedOut, TryAgain, Aborted, ...
       if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
-        unavailable.SetPayload(kRetryablePayload, absl::Cord());
+        return ConflictError(message);
       }
-      return unavailable;
-    }
+      return absl::UnavailableError(message);
   }
 }
 
 bool IsRetryableConflict(const absl::Status& status) {
-  return status.GetPayload(kRetryablePayload).has_value();
+  return IsConflict(status);
 }
 
 }  // namespace identity::storage

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/kv_store.h"
 #include "storage/store.h"
 
 namespace rocksdb {
@@ -15,19 +16,19 @@ class Env;
 
 namespace identity::storage {
 
-// Column families, one per record kind. Exposed so that tests can scan the
-// raw files; nothing else should depend on the layout.
-inline constexpr const char* kUsersColumnFamily = "users";
-inline constexpr const char* kUserNamesColumnFamily = "user_names";
-inline constexpr const char* kAccessKeysColumnFamily = "access_keys";
-inline constexpr const char* kUserAccessKeysColumnFamily = "user_access_keys";
-inline constexpr const char* kSessionsColumnFamily = "sessions";
+// Column families, one per record kind (the spaces of kv_store.h). Exposed
+// so that tests can scan the raw files; nothing else should depend on the
+// layout.
+inline constexpr const char* kUsersColumnFamily = kUsersSpace;
+inline constexpr const char* kUserNamesColumnFamily = kUserNamesSpace;
+inline constexpr const char* kAccessKeysColumnFamily = kAccessKeysSpace;
+inline constexpr const char* kUserAccessKeysColumnFamily = kUserAccessKeysSpace;
+inline constexpr const char* kSessionsColumnFamily = kSessionsSpace;
 inline constexpr const char* kVerificationCodesColumnFamily =
-    "verification_codes";
-inline constexpr const char* kAuditColumnFamily = "audit";
-// Index of enabled admins, so "the last admin cannot go" is one locked count.
-inline constexpr const char* kAdminsColumnFamily = "admins";
-inline constexpr const char* kLoginAttemptsColumnFamily = "login_attempts";
+    kVerificationCodesSpace;
+inline constexpr const char* kAuditColumnFamily = kAuditSpace;
+inline constexpr const char* kAdminsColumnFamily = kAdminsSpace;
+inline constexpr const char* kLoginAttemptsColumnFamily = kLoginAttemptsSpace;
 
 // Every column family this store creates, "default" included.
 std::vector<std::string> AllColumnFamilies();
@@ -49,7 +50,8 @@ struct RocksDbStoreOptions {
   rocksdb::Env* env = nullptr;
 };
 
-// Opens (creating if needed) a RocksDB TransactionDB-backed Store. Only one
+// Opens (creating if needed) the Store on a RocksDB TransactionDB: the
+// layout of kv_store.h on the engine of rocksdb_engine.h. Only one
 // process may hold a given path open at a time (RocksDB's LOCK file).
 absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
     const RocksDbStoreOptions& options);

@@ -3,7 +3,7 @@
 # machine and reported as a ratio to a floor measured alongside it.
 #
 #   tests/bench/run_bench.sh [--smoke] [--scale USERS] [--build_dir DIR]
-#                            [--out FILE]
+#                            [--out FILE] [--etcd]
 #
 # Starts the empty-handler server (E) and identityd on a fresh data dir,
 # seeds users, and measures: E; identityd's Health/Check; ListAccessKeys
@@ -12,6 +12,10 @@
 # CreateAccessKey saturates the server. With --scale, also bulk-loads 1,000
 # and USERS users (2 keys each) and reports ListAccessKeys p99 on both,
 # identityd's resident memory on the big store and its cold start time.
+# With --etcd, also starts a 3-member etcd cluster on loopback (Debian's
+# /usr/bin/etcd, etcd's default timings) and measures ListAccessKeys and
+# CreateAccessKey on identityd with --etcd_endpoints, as ratios to the
+# RocksDB figures of this run, to E and to K.
 # --smoke: a few seconds of each, to check that everything runs and
 # reports (the test suite runs this). Prints a table; writes JSON to --out.
 set -euo pipefail
@@ -20,12 +24,14 @@ build_dir="$here/../../build"
 smoke=0
 scale=0
 out=""
+etcd=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1 ;;
     --scale) scale="$2"; shift ;;
     --build_dir) build_dir="$2"; shift ;;
     --out) out="$2"; shift ;;
+    --etcd) etcd=1 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -167,6 +173,42 @@ if [[ $scale -gt 0 ]]; then
   done
 fi
 
+if [[ $etcd == 1 ]]; then
+  # Three members on loopback, data under $work; ended with SIGKILL by
+  # cleanup (SIGTERM without quorum can hang).
+  free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  }
+  cluster="" endpoints=""
+  declare -a client_ports peer_ports
+  for m in 0 1 2; do
+    client_ports[$m]=$(free_port)
+    peer_ports[$m]=$(free_port)
+    cluster+="${cluster:+,}m$m=http://127.0.0.1:${peer_ports[$m]}"
+    endpoints+="${endpoints:+,}127.0.0.1:${client_ports[$m]}"
+  done
+  for m in 0 1 2; do
+    /usr/bin/etcd --name="m$m" --data-dir="$work/etcd-m$m" \
+      --listen-client-urls="http://127.0.0.1:${client_ports[$m]}" \
+      --advertise-client-urls="http://127.0.0.1:${client_ports[$m]}" \
+      --listen-peer-urls="http://127.0.0.1:${peer_ports[$m]}" \
+      --initial-advertise-peer-urls="http://127.0.0.1:${peer_ports[$m]}" \
+      --initial-cluster="$cluster" --initial-cluster-state=new \
+      --log-level=error --logger=zap 2> "$work/etcd-m$m.log" &
+    pids+=("$!")
+  done
+  # A store call here waits on the network (a linearizable read is a
+  # quorum round trip), so the session pool gets more threads than cores.
+  start_identityd "$work/unused" --data_dir= --etcd_endpoints="$endpoints" \
+    --session_worker_threads=$((threads * 8))
+  common[0]="--target=127.0.0.1:$port"
+  "$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
+    sed 's/"list_bearer"/"list_bearer_etcd"/' >> "$results"
+  "$bench" --scenario=create --create_concurrency=$((threads * 4)) \
+    "${common[@]}" | sed 's/"create_basic"/"create_basic_etcd"/' >> "$results"
+  stop_identityd
+fi
+
 # The table.
 argon2_ms=$(field verify_ms argon2)
 k=$(awk -v t="$threads" -v ms="$argon2_ms" 'BEGIN { printf "%.1f", t * 1000 / ms }')
@@ -189,6 +231,10 @@ echo "| ListAccessKeys with --log_level=warning | $(field rps list_bearer_quiet)
 echo "| ListAccessKeys under saturated creates | $(field rps list_under_create) req/s (creates $(field rps create_saturating) req/s) | $(ratio "$(field rps list_under_create)" "$e_rps") x E | >= 0.5 |"
 if grep -q h2load_empty "$results"; then
   echo "| h2load (not ours): E / ListAccessKeys, Bearer | $(field rps h2load_empty) / $(field rps h2load_list_bearer) req/s | $(ratio "$(field rps h2load_list_bearer)" "$(field rps h2load_empty)") x E | cross-check |"
+fi
+if [[ $etcd == 1 ]]; then
+  echo "| etcd (3 members, loopback): ListAccessKeys, Bearer | $(field rps list_bearer_etcd) req/s, p99 $(field p99_ms list_bearer_etcd) ms | $(ratio "$(field rps list_bearer_etcd)" "$(field rps list_bearer)") x RocksDB, $(ratio "$(field rps list_bearer_etcd)" "$e_rps") x E; p99 $(ratio "$(field p99_ms list_bearer_etcd)" "$(field p99_ms list_bearer)") x RocksDB, $(ratio "$(field p99_ms list_bearer_etcd)" "$e_p99") x E | |"
+  echo "| etcd (3 members, loopback): CreateAccessKey, Basic | $(field rps create_basic_etcd) req/s | $(ratio "$(field rps create_basic_etcd)" "$(field rps create_basic)") x RocksDB, $(ratio "$(field rps create_basic_etcd)" "$k") x K | |"
 fi
 if [[ $scale -gt 0 ]]; then
   echo "| ListAccessKeys p99, 1,000 users | $(field p99_ms list_bearer_1000) ms | 1 | |"

@@ -29,6 +29,7 @@
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "testing/child_process.h"
+#include "testing/etcd_cluster.h"
 #include "testing/temp_dir.h"
 
 namespace identity {
@@ -100,14 +101,23 @@ class Ledger {
   std::set<std::string> uncertain_ ABSL_GUARDED_BY(mu_);
 };
 
-class CrashRestartTest : public ::testing::Test {
+// The same crashes on both engines: RocksDB in a directory, or a 3-member
+// etcd cluster (which stays up while identityd is killed).
+class CrashRestartTest : public ::testing::TestWithParam<bool> {
  protected:
+  bool on_etcd() const { return GetParam(); }
+
   std::unique_ptr<ChildProcess> Launch() {
     ++launches_;
+    if (on_etcd() && cluster_ == nullptr) {
+      cluster_ = std::make_unique<testing::EtcdCluster>();
+      EXPECT_TRUE(cluster_->WaitForQuorum(absl::Seconds(20)));
+    }
     return std::make_unique<ChildProcess>(
         std::vector<std::string>{
             IDENTITYD_PATH, "--listen=127.0.0.1:0",
-            "--data_dir=" + dir_.Join("data"),
+            on_etcd() ? "--etcd_endpoints=" + cluster_->endpoints_flag()
+                      : "--data_dir=" + dir_.Join("data"),
             "--master_key_file=" + dir_.Join("master.key"),
             "--bootstrap_password_file=" + dir_.Join("admin.pw"),
             "--worker_threads=2",
@@ -117,10 +127,15 @@ class CrashRestartTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::unique_ptr<testing::EtcdCluster> cluster_;
   int launches_ = 0;
 };
+INSTANTIATE_TEST_SUITE_P(Engines, CrashRestartTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Etcd" : "RocksDb";
+                         });
 
-TEST_F(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
+TEST_P(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
   std::ofstream(dir_.Join("admin.pw")) << kAdminPassword << "\n";
   Ledger ledger(dir_.Join("acknowledged.log"));
   absl::Mutex secrets_mu;
@@ -256,8 +271,16 @@ TEST_F(CrashRestartTest, AcknowledgedKeysSurviveKillsAndTheLimitHolds) {
   secrets.push_back(kAdminPassword);
   int files = 0;
   int hits = 0;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(dir_.Join(""))) {
+  std::vector<std::filesystem::directory_entry> entries;
+  for (const std::string& root :
+       {dir_.path(), cluster_ != nullptr ? cluster_->data_root() : ""}) {
+    if (root.empty()) continue;
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(root)) {
+      entries.push_back(entry);
+    }
+  }
+  for (const auto& entry : entries) {
     if (!entry.is_regular_file() || entry.path().filename() == "admin.pw") {
       continue;  // the operator's password file holds the password
     }

@@ -131,3 +131,108 @@ finally:
 print("kubernetes: %d documents parse; identityd runs with the StatefulSet's "
       "args, passes its probes and serves metrics" % len(docs))
 PY
+
+# 4. The replicated variant: identityd replicas (a Deployment) on etcd, with
+# PodDisruptionBudgets. Two replicas started with the Deployment's own
+# arguments against a one-member etcd on loopback (etcd's TLS flags left
+# out: that etcd speaks plaintext) both pass the manifest's probes.
+/usr/bin/python3 - "$src/deploy/kubernetes/identityd-etcd.yaml" "$identityd" \
+  "$identityctl" "$work" <<'PY'
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import yaml
+
+manifest, identityd, identityctl, work = sys.argv[1:5]
+docs = [d for d in yaml.safe_load_all(open(manifest)) if d]
+by_kind = {}
+for d in docs:
+    by_kind.setdefault(d["kind"], []).append(d)
+assert sorted(by_kind) == ["Deployment", "PodDisruptionBudget", "Service",
+                           "StatefulSet"], sorted(by_kind)
+deployment = by_kind["Deployment"][0]
+assert deployment["spec"]["replicas"] >= 2
+labels = deployment["spec"]["template"]["metadata"]["labels"]
+etcd_sts = by_kind["StatefulSet"][0]
+assert etcd_sts["spec"]["replicas"] == 3, "etcd needs 3 members for quorum"
+pdbs = {p["metadata"]["name"]: p["spec"] for p in by_kind["PodDisruptionBudget"]}
+assert pdbs["identity"]["selector"]["matchLabels"] == labels
+assert pdbs["identity"]["minAvailable"] >= 1
+etcd_labels = etcd_sts["spec"]["template"]["metadata"]["labels"]
+assert pdbs["identity-etcd"]["selector"]["matchLabels"] == etcd_labels
+assert pdbs["identity-etcd"]["maxUnavailable"] == 1
+etcd_args = etcd_sts["spec"]["template"]["spec"]["containers"][0]["args"][0]
+assert "--auto-compaction-retention=" in etcd_args
+container = deployment["spec"]["template"]["spec"]["containers"][0]
+args = container["args"]
+assert not any(a.startswith("--data_dir") for a in args), "no local store"
+assert any(a.startswith("--etcd_endpoints=") for a in args)
+assert "--insecure" not in args
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+client, peer = free_port(), free_port()
+etcd = subprocess.Popen(
+    ["/usr/bin/etcd", "--name=deploy", f"--data-dir={work}/etcd",
+     f"--listen-client-urls=http://127.0.0.1:{client}",
+     f"--advertise-client-urls=http://127.0.0.1:{client}",
+     f"--listen-peer-urls=http://127.0.0.1:{peer}",
+     f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+     f"--initial-cluster=deploy=http://127.0.0.1:{peer}",
+     "--log-level=error", "--logger=zap"],
+    stdout=subprocess.DEVNULL, stderr=open(f"{work}/etcd.log", "w"))
+servers = []
+try:
+    for replica in range(2):
+        grpc_port, metrics_port = free_port(), free_port()
+
+        def local(text):
+            for old, new in (
+                    ("/run/secrets/identity-tls/", f"{work}/certs/"),
+                    ("/run/secrets/identity/", f"{work}/"),
+                    ("/usr/local/bin/identityctl", identityctl),
+                    ("0.0.0.0:50051", f"127.0.0.1:{grpc_port}"),
+                    ("127.0.0.1:50051", f"127.0.0.1:{grpc_port}"),
+                    ("0.0.0.0:9464", f"127.0.0.1:{metrics_port}")):
+                text = text.replace(old, new)
+            if text.startswith("--etcd_endpoints="):
+                text = f"--etcd_endpoints=127.0.0.1:{client}"
+            return text
+
+        run_args = [local(a) for a in args
+                    if not a.startswith(("--etcd_ca", "--etcd_cert",
+                                         "--etcd_key"))]
+        log = f"{work}/replica{replica}.log"
+        servers.append(subprocess.Popen([identityd, *run_args],
+                                        stderr=open(log, "w")))
+        for _ in range(1000):
+            if '"event":"serving"' in open(log).read():
+                break
+            if servers[-1].poll() is not None:
+                break
+            time.sleep(0.02)
+        for probe in ("readinessProbe", "livenessProbe"):
+            command = [local(w) for w in container[probe]["exec"]["command"]]
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=30)
+            assert done.returncode == 0, (probe, done.stderr, open(log).read(),
+                                          open(f"{work}/etcd.log").read())
+            assert done.stdout.strip() == "SERVING", done.stdout
+finally:
+    for server in servers:
+        server.terminate()
+        server.wait(30)
+    etcd.send_signal(signal.SIGKILL)
+    etcd.wait(10)
+print("kubernetes (etcd): %d documents parse; two replicas run with the "
+      "Deployment's args on one etcd and pass its probes" % len(docs))
+PY

@@ -501,6 +501,33 @@ TEST(IdentityServerStartup, RefusesAKekFileInsideTheDataDir) {
   EXPECT_TRUE(absl::IsInvalidArgument(server.status())) << server.status();
 }
 
+TEST(IdentityServerStartup, RefusesBothADataDirAndEtcdEndpoints) {
+  ServerEnv env;
+  env.config().etcd_endpoints = {"127.0.0.1:1"};
+  Logger logger(stderr, LogLevel::kError);
+  absl::StatusOr<std::unique_ptr<IdentityServer>> server =
+      IdentityServer::Start(env.config(), logger);
+  EXPECT_TRUE(absl::IsInvalidArgument(server.status())) << server.status();
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "--etcd_endpoints"));
+  // Neither is refused the same way.
+  env.config().etcd_endpoints.clear();
+  env.config().data_dir.clear();
+  server = IdentityServer::Start(env.config(), logger);
+  EXPECT_TRUE(absl::IsInvalidArgument(server.status())) << server.status();
+}
+
+TEST(IdentityServerStartup, EtcdWithoutAReachableMemberFailsToStart) {
+  ServerEnv env;
+  env.config().data_dir.clear();
+  env.config().etcd_endpoints = {"127.0.0.1:1"};
+  Logger logger(stderr, LogLevel::kError);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<IdentityServer>> server =
+      IdentityServer::Start(env.config(), logger);
+  EXPECT_TRUE(absl::IsUnavailable(server.status())) << server.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+}
+
 TEST(IdentityServerStartup, RefusesToInventAKekForAStoreWithData) {
   ServerEnv env;
   env.Start();

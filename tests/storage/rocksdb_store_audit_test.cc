@@ -1,10 +1,10 @@
-// The audit family of the RocksDB store: events commit with their change,
-// list newest first by time and user, and survive a restart.
+// The audit events of the store (on every engine): events commit with their
+// change, list newest first by time and user, and survive a restart.
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "storage/rocksdb_store.h"
-#include "testing/temp_dir.h"
+#include "storage/store.h"
+#include "testing/store_engines.h"
 
 namespace identity::storage {
 namespace {
@@ -27,27 +27,24 @@ UserRecord User(const std::string& id, const std::string& name) {
   return user;
 }
 
-class StoreAuditTest : public ::testing::Test {
+class StoreAuditTest : public testing::StoreEngineTest {
  protected:
   void Open() {
-    RocksDbStoreOptions options;
-    options.path = dir_.Join("db");
-    options.sync_writes = false;
-    options.audit_observer = [this](const AuditEventRecord& event) {
+    store_ = OpenStore(false, [this](const AuditEventRecord& event) {
       observed_.push_back(event);
-    };
-    store_ = OpenRocksDbStore(options).value();
+    });
+    ASSERT_NE(store_, nullptr);
   }
   std::vector<AuditEventRecord> List(AuditQuery query) {
     return store_->ListAuditEvents(query).value();
   }
 
-  testing::TempDir dir_;
   std::unique_ptr<Store> store_;
   std::vector<AuditEventRecord> observed_;
 };
+IDENTITY_INSTANTIATE_FOR_EVERY_STORE_ENGINE(StoreAuditTest);
 
-TEST_F(StoreAuditTest, AnEventCommitsWithItsChangeOrNotAtAll) {
+TEST_P(StoreAuditTest, AnEventCommitsWithItsChangeOrNotAtAll) {
   Open();
   ASSERT_TRUE(store_
                   ->CreateUser(User("U1", "alice"),
@@ -73,7 +70,7 @@ TEST_F(StoreAuditTest, AnEventCommitsWithItsChangeOrNotAtAll) {
   EXPECT_EQ(observed_[0].event_id(), events[0].event_id());
 }
 
-TEST_F(StoreAuditTest, ListsNewestFirstByTimeAndUserAndSurvivesARestart) {
+TEST_P(StoreAuditTest, ListsNewestFirstByTimeAndUserAndSurvivesARestart) {
   Open();
   ASSERT_TRUE(store_->CreateUser(User("U1", "alice"), {}).ok());
   // Several events in one transaction, and events at equal times.

@@ -1,5 +1,5 @@
-// Lifecycle operations of the RocksDB store: updates, deletes, paging,
-// sessions, and the invariants that must hold while they race.
+// Lifecycle operations of the store (on every engine): updates, deletes,
+// paging, sessions, and the invariants that must hold while they race.
 #include <atomic>
 #include <set>
 #include <thread>
@@ -7,9 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "storage/rocksdb_store.h"
-#include "testing/store_options.h"
-#include "testing/temp_dir.h"
+#include "storage/store.h"
+#include "testing/store_engines.h"
 
 namespace identity::storage {
 namespace {
@@ -38,20 +37,20 @@ SessionRecord Session(const std::string& user_id, int64_t expire) {
   return session;
 }
 
-class StoreLifecycleTest : public ::testing::Test {
+class StoreLifecycleTest : public testing::StoreEngineTest {
  protected:
   void SetUp() override {
-    store_ =
-        OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), false)).value();
+    store_ = OpenStore(false);
+    ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(
         store_->CreateUser(User("ADMIN1", "root", UserRecord::ADMIN), {}).ok());
     ASSERT_TRUE(store_->CreateUser(User("U1", "alice"), {}).ok());
   }
-  testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
+IDENTITY_INSTANTIATE_FOR_EVERY_STORE_ENGINE(StoreLifecycleTest);
 
-TEST_F(StoreLifecycleTest, UpdateUserAppliesTheMutation) {
+TEST_P(StoreLifecycleTest, UpdateUserAppliesTheMutation) {
   UserRecord updated = store_
                            ->UpdateUser("U1",
                                         [](UserRecord& u) {
@@ -77,7 +76,7 @@ TEST_F(StoreLifecycleTest, UpdateUserAppliesTheMutation) {
           .status()));
 }
 
-TEST_F(StoreLifecycleTest, TheLastEnabledAdminCannotGo) {
+TEST_P(StoreLifecycleTest, TheLastEnabledAdminCannotGo) {
   auto demote = [](UserRecord& u) {
     u.set_role(UserRecord::USER);
     return absl::OkStatus();
@@ -115,7 +114,7 @@ TEST_F(StoreLifecycleTest, TheLastEnabledAdminCannotGo) {
   EXPECT_TRUE(store_->DeleteUser("U1", {}).ok());
 }
 
-TEST_F(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
+TEST_P(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
   ASSERT_TRUE(
       store_->CreateUser(User("ADMIN2", "root2", UserRecord::ADMIN), {}).ok());
   for (int round = 0; round < 20; ++round) {
@@ -150,7 +149,7 @@ TEST_F(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
   }
 }
 
-TEST_F(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
+TEST_P(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
   ASSERT_TRUE(
       store_->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
   ASSERT_TRUE(
@@ -167,7 +166,7 @@ TEST_F(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
   EXPECT_TRUE(store_->CreateUser(User("U2", "Alice"), {}).ok());
 }
 
-TEST_F(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
+TEST_P(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
   ASSERT_TRUE(
       store_->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
   ASSERT_TRUE(
@@ -196,7 +195,7 @@ TEST_F(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
           .status()));
 }
 
-TEST_F(StoreLifecycleTest, DeletesAndCreatesRacingNeverExceedTheLimit) {
+TEST_P(StoreLifecycleTest, DeletesAndCreatesRacingNeverExceedTheLimit) {
   std::atomic<bool> over_limit{false};
   std::atomic<int> next_id{0};
   std::vector<std::thread> threads;
@@ -224,7 +223,7 @@ TEST_F(StoreLifecycleTest, DeletesAndCreatesRacingNeverExceedTheLimit) {
   EXPECT_FALSE(over_limit.load());
 }
 
-TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
+TEST_P(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
   std::set<std::string> before;
   for (int u = 0; u < 30; ++u) {
     const std::string user_id = absl::StrCat("P", u);
@@ -262,7 +261,7 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
   for (const std::string& id : seen) EXPECT_EQ(seen.count(id), 1u) << id;
 }
 
-TEST_F(StoreLifecycleTest, ListUsersPagesByName) {
+TEST_P(StoreLifecycleTest, ListUsersPagesByName) {
   ASSERT_TRUE(store_->CreateUser(User("U3", "Carol"), {}).ok());
   ASSERT_TRUE(store_->CreateUser(User("U4", "bob"), {}).ok());
   std::vector<UserRecord> first = store_->ListUsers("", 2).value();
@@ -275,7 +274,7 @@ TEST_F(StoreLifecycleTest, ListUsersPagesByName) {
   EXPECT_EQ(rest[1].user_name(), "root");
 }
 
-TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
+TEST_P(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
   ASSERT_TRUE(store_
                   ->CreateSession(std::string("h\0a", 3), Session("U1", 100),
                                   {"U1", 0}, 100, {})
@@ -309,7 +308,7 @@ TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
   EXPECT_EQ(store_->PurgeExpiredSessions(1000).value(), 0);
 }
 
-TEST_F(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
+TEST_P(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
   const CredentialCheck verified{"U1", 0};
   ASSERT_TRUE(
       store_->CreateSession("h1", Session("U1", 300), verified, 100, {}).ok());
@@ -341,7 +340,7 @@ TEST_F(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
       Key("K3", "U1"), 2, CredentialCheck{"GONE", 0}, {})));
 }
 
-TEST_F(StoreLifecycleTest, DisabledUserGetsNoNewSessionOrKey) {
+TEST_P(StoreLifecycleTest, DisabledUserGetsNoNewSessionOrKey) {
   ASSERT_TRUE(store_
                   ->UpdateUser("U1",
                                [](UserRecord& u) {
@@ -357,7 +356,7 @@ TEST_F(StoreLifecycleTest, DisabledUserGetsNoNewSessionOrKey) {
       store_->CreateAccessKey(Key("K1", "U1"), 2, current, {})));
 }
 
-TEST_F(StoreLifecycleTest, SessionCapEndsTheOldestSessions) {
+TEST_P(StoreLifecycleTest, SessionCapEndsTheOldestSessions) {
   for (int i = 0; i < 5; ++i) {
     SessionRecord session = Session("U1", 1000);
     session.set_create_time_micros(100 + i);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "testing/store_engines.h"
 #include "testing/store_options.h"
 #include "testing/temp_dir.h"
 
@@ -46,7 +47,14 @@ class RocksDbStoreTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
-TEST_F(RocksDbStoreTest, UsersByIdAndByNameIgnoringCase) {
+// The Store's behaviour, on every engine.
+class StoreTest : public testing::StoreEngineTest {
+ protected:
+  std::unique_ptr<Store> Open() { return OpenStore(true); }
+};
+IDENTITY_INSTANTIATE_FOR_EVERY_STORE_ENGINE(StoreTest);
+
+TEST_P(StoreTest, UsersByIdAndByNameIgnoringCase) {
   auto store = Open();
   EXPECT_FALSE(store->HasUsers().value());
   ASSERT_TRUE(store->CreateUser(User("U1", "Alice"), {}).ok());
@@ -58,7 +66,7 @@ TEST_F(RocksDbStoreTest, UsersByIdAndByNameIgnoringCase) {
   EXPECT_TRUE(absl::IsNotFound(store->GetUserByName("bob").status()));
 }
 
-TEST_F(RocksDbStoreTest, CreateUserRefusesTakenNameOrId) {
+TEST_P(StoreTest, CreateUserRefusesTakenNameOrId) {
   auto store = Open();
   ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   EXPECT_TRUE(
@@ -67,7 +75,7 @@ TEST_F(RocksDbStoreTest, CreateUserRefusesTakenNameOrId) {
   EXPECT_TRUE(absl::IsNotFound(store->GetUserByName("bob").status()));
 }
 
-TEST_F(RocksDbStoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
+TEST_P(StoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
   auto store = Open();
   ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   EXPECT_TRUE(
@@ -85,7 +93,7 @@ TEST_F(RocksDbStoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
             "sealed-bytes");
 }
 
-TEST_F(RocksDbStoreTest, ListIsPerUserOldestFirst) {
+TEST_P(StoreTest, ListIsPerUserOldestFirst) {
   auto store = Open();
   // "U1" is a prefix of "U10": the index must still keep them apart.
   ASSERT_TRUE(store->CreateUser(User("U1", "a"), {}).ok());
@@ -104,7 +112,7 @@ TEST_F(RocksDbStoreTest, ListIsPerUserOldestFirst) {
   EXPECT_TRUE(store->ListAccessKeys("U2").value().empty());
 }
 
-TEST_F(RocksDbStoreTest, IdsWithNulBytesAreRejected) {
+TEST_P(StoreTest, IdsWithNulBytesAreRejected) {
   auto store = Open();
   EXPECT_TRUE(absl::IsInvalidArgument(
       store->CreateUser(User(std::string("U\0x", 3), "x"), {})));
@@ -113,7 +121,7 @@ TEST_F(RocksDbStoreTest, IdsWithNulBytesAreRejected) {
   EXPECT_TRUE(absl::IsInvalidArgument(store->GetAccessKey("").status()));
 }
 
-TEST_F(RocksDbStoreTest, ConcurrentCreatesNeverExceedTheLimit) {
+TEST_P(StoreTest, ConcurrentCreatesNeverExceedTheLimit) {
   auto store = Open();
   ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   std::atomic<int> created{0}, limited{0}, other{0};
@@ -138,7 +146,7 @@ TEST_F(RocksDbStoreTest, ConcurrentCreatesNeverExceedTheLimit) {
   EXPECT_EQ(store->ListAccessKeys("U1").value().size(), 2u);
 }
 
-TEST_F(RocksDbStoreTest, EverythingSurvivesARestart) {
+TEST_P(StoreTest, EverythingSurvivesARestart) {
   {
     auto store = Open();
     ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
