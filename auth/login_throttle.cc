@@ -137,7 +137,8 @@ absl::StatusOr<LoginThrottle::Ticket> LoginThrottle::Admit(
     }
   }
   if (!refused.ok()) {
-    Release(shard, name_key, address_key);  // forgets what is idle
+    // Nothing was reserved: only forget what is idle.
+    ForgetIfIdle(shard, name_key, address_key);
     return refused;
   }
   if (shard.pairs > kMaxPairsPerShard) TrimPairs(shard);
@@ -244,12 +245,21 @@ void LoginThrottle::Release(Shard& shard, const std::string& name_key,
   if (name_it == shard.names.end()) return;
   NameState& name = name_it->second;
   auto pair_it = name.pairs.find(address);
+  if (pair_it != name.pairs.end() && pair_it->second.in_flight > 0) {
+    --pair_it->second.in_flight;
+    if (name.in_flight > 0) --name.in_flight;
+  }
+  ForgetIfIdle(shard, name_key, address);
+}
+
+void LoginThrottle::ForgetIfIdle(Shard& shard, const std::string& name_key,
+                                 const std::string& address) {
+  auto name_it = shard.names.find(name_key);
+  if (name_it == shard.names.end()) return;
+  NameState& name = name_it->second;
+  auto pair_it = name.pairs.find(address);
   if (pair_it != name.pairs.end()) {
-    PairState& pair = pair_it->second;
-    if (pair.in_flight > 0) {
-      --pair.in_flight;
-      if (name.in_flight > 0) --name.in_flight;
-    }
+    const PairState& pair = pair_it->second;
     if (pair.in_flight == 0 && pair.failures == 0 && pair.lockouts == 0) {
       name.pairs.erase(pair_it);
       --shard.pairs;

@@ -143,8 +143,13 @@ class LoginThrottle {
   // Counts a failure of the pair; returns the lock it put on it (zero if
   // none). Under the pair's shard lock.
   absl::Duration CountPairFailure(PairState& pair);
+  // Gives back one admitted check's reservations, then ForgetIfIdle.
   void Release(Shard& shard, const std::string& name_key,
                const std::string& address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Drops the pair's and the name's entries once they hold nothing.
+  void ForgetIfIdle(Shard& shard, const std::string& name_key,
+                    const std::string& address)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Forgets stale pairs once the shard holds too many.
   void TrimPairs(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
