@@ -23,6 +23,9 @@ struct Principal {
   std::string client_address;
   // A service allowed only the read-only RPCs (see service_principals.h).
   bool read_only = false;
+  // A service allowed only SignatureService.VerifySignature (role
+  // "verifier" in service_principals.h).
+  bool verifier = false;
 };
 
 // What a caller presented, parsed from gRPC metadata by the service layer.
