@@ -176,6 +176,13 @@ absl::Status CheckConfig(const ServerConfig& config) {
         "--lockout_threshold and --max_failures_per_address must be at "
         "least 1, --lockout_duration not negative");
   }
+  if (config.max_request_skew <= absl::ZeroDuration() ||
+      config.last_use_flush_interval <= absl::ZeroDuration() ||
+      config.last_use_flush_interval > absl::Seconds(5)) {
+    return absl::InvalidArgumentError(
+        "--max_request_skew must be positive and --last_use_flush_interval "
+        "between 0 and 5s (a key's first use is recorded within 5 s)");
+  }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
   }
@@ -361,6 +368,14 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   session_service_ =
       std::make_unique<SessionServiceImpl>(*runner_, *sessions_, *codes_);
   audit_service_ = std::make_unique<AuditServiceImpl>(*runner_, *audit_trail_);
+  auth::LastUseRecorderOptions last_use;
+  last_use.flush_interval = config.last_use_flush_interval;
+  last_use_ = std::make_unique<auth::LastUseRecorder>(*store_, clock, last_use);
+  signature_verifier_ = std::make_unique<auth::SignatureVerifier>(
+      *store_, *sealer_, clock, last_use_.get(),
+      auth::SignatureCheckOptions{config.max_request_skew});
+  signature_service_ = std::make_unique<SignatureServiceImpl>(
+      *runner_, *signature_verifier_, metrics_.get());
   purge_thread_ = std::thread([this, &logger, config] {
     PurgeSessionsUntilStopped(config.session_purge_interval, logger);
   });
@@ -377,6 +392,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   builder.RegisterService(user_service_.get());
   builder.RegisterService(session_service_.get());
   builder.RegisterService(audit_service_.get());
+  builder.RegisterService(signature_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -385,7 +401,8 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   for (const char* name :
        {"identity.v1.AccessKeyService", "identity.v1.UserService",
-        "identity.v1.SessionService", "identity.v1.AuditService"}) {
+        "identity.v1.SessionService", "identity.v1.AuditService",
+        "identity.v1.SignatureService"}) {
     health->SetServingStatus(name, true);
   }
   if (metrics_ != nullptr) {
@@ -484,7 +501,8 @@ void IdentityServer::Shutdown(absl::Duration grace) {
     stop_purging_.Notify();
     purge_thread_.join();
   }
-  store_.reset();  // closes RocksDB cleanly
+  last_use_.reset();  // writes what is pending, before the store closes
+  store_.reset();     // closes RocksDB cleanly
 }
 
 IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }

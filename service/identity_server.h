@@ -16,9 +16,11 @@
 #include "auth/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
+#include "auth/last_use_recorder.h"
 #include "auth/password_hasher.h"
 #include "auth/secret_sealer.h"
 #include "auth/session_manager.h"
+#include "auth/signature_verifier.h"
 #include "auth/user_manager.h"
 #include "service/access_key_service.h"
 #include "service/audit_service.h"
@@ -26,6 +28,7 @@
 #include "service/logger.h"
 #include "service/metrics.h"
 #include "service/session_service.h"
+#include "service/signature_service.h"
 #include "service/user_service.h"
 #include "service/worker_pool.h"
 #include "storage/store.h"
@@ -84,6 +87,10 @@ struct ServerConfig {
   std::string metrics_listen;
   // Off only for benchmarks that measure something other than fsync.
   bool sync_writes = true;
+  // VerifySignature: how far a header-signed request's time may be from
+  // ours, and how often key last-use is written (coalesced per key).
+  absl::Duration max_request_skew = auth::kDefaultMaxRequestSkew;
+  absl::Duration last_use_flush_interval = absl::Seconds(1);
   // The time source; null means the wall clock. Tests inject a fake one.
   const auth::Clock* clock = nullptr;
 };
@@ -138,6 +145,8 @@ class IdentityServer {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;
+  std::unique_ptr<auth::LastUseRecorder> last_use_;
+  std::unique_ptr<auth::SignatureVerifier> signature_verifier_;
   std::unique_ptr<WorkerPool> password_pool_;
   std::unique_ptr<WorkerPool> session_pool_;
   std::unique_ptr<CallRunner> runner_;
@@ -145,6 +154,7 @@ class IdentityServer {
   std::unique_ptr<UserServiceImpl> user_service_;
   std::unique_ptr<SessionServiceImpl> session_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
+  std::unique_ptr<SignatureServiceImpl> signature_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   int metrics_port_ = 0;
