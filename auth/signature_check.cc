@@ -1,5 +1,6 @@
 #include "auth/signature_check.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -150,12 +151,18 @@ absl::StatusOr<PreparedSignatureCheck> PrepareSignatureCheck(
         V2StringToSign(request, parsed, V2Dialect::kObsSdkObs));
     return prepared;
   }
-  // AWS V2: botocore's rules first, then the OBS SDK's where they differ.
+  // AWS V2: botocore's rules first, then its path-style quirks and the OBS
+  // SDK's rules where they differ.
   prepared.strings_to_sign.push_back(
       V2StringToSign(request, parsed, V2Dialect::kBotocore));
-  std::string obs_sdk = V2StringToSign(request, parsed, V2Dialect::kObsSdkAws);
-  if (obs_sdk != prepared.strings_to_sign.front()) {
-    prepared.strings_to_sign.push_back(std::move(obs_sdk));
+  std::vector<std::string> more = V2BotocorePathStyleStrings(request, parsed);
+  more.push_back(V2StringToSign(request, parsed, V2Dialect::kObsSdkAws));
+  for (std::string& candidate : more) {
+    if (std::find(prepared.strings_to_sign.begin(),
+                  prepared.strings_to_sign.end(),
+                  candidate) == prepared.strings_to_sign.end()) {
+      prepared.strings_to_sign.push_back(std::move(candidate));
+    }
   }
   return prepared;
 }

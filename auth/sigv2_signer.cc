@@ -156,15 +156,27 @@ std::string FirstOrEmpty(const SignedRequest& request, absl::string_view name) {
 
 }  // namespace
 
-std::string V2StringToSign(const SignedRequest& request,
-                           const ParsedSignature& parsed, V2Dialect dialect) {
+namespace {
+
+// A V2 string to sign in three parts: the lines up to the resource, the
+// resource's path (with the bucket of a virtual-hosted request), and its
+// sub-resources ("?acl&uploadId=1" or empty).
+struct V2Parts {
+  std::string head;
+  std::string path;
+  std::string sub_resources;
+};
+
+V2Parts BuildV2Parts(const SignedRequest& request,
+                     const ParsedSignature& parsed, V2Dialect dialect) {
+  V2Parts parts;
   const absl::string_view prefix = HeaderPrefix(dialect);
   const bool query_form = parsed.form == SignatureForm::kQuery;
   const bool botocore = dialect == V2Dialect::kBotocore;
 
-  std::string out =
-      absl::StrCat(request.method, "\n", FirstOrEmpty(request, "content-md5"),
-                   "\n", FirstOrEmpty(request, "content-type"), "\n");
+  std::string& out = parts.head;
+  out = absl::StrCat(request.method, "\n", FirstOrEmpty(request, "content-md5"),
+                     "\n", FirstOrEmpty(request, "content-type"), "\n");
   if (query_form) {
     absl::StrAppend(&out, parsed.expires, "\n");
   } else if (!parsed.v2_date_from_prefixed_header) {
@@ -200,8 +212,9 @@ std::string V2StringToSign(const SignedRequest& request,
 
   // The resource: the bucket of a virtual-hosted request, the path as sent,
   // then the sub-resources sorted by name.
-  if (!request.bucket.empty()) absl::StrAppend(&out, "/", request.bucket);
-  out += request.path.empty() ? "/" : request.path;
+  if (!request.bucket.empty())
+    absl::StrAppend(&parts.path, "/", request.bucket);
+  parts.path += request.path.empty() ? "/" : request.path;
   std::vector<std::pair<std::string, std::string>> sub_resources;
   for (const RawQueryParam& param : params) {
     std::string name = PercentDecode(param.name);
@@ -223,10 +236,40 @@ std::string V2StringToSign(const SignedRequest& request,
       sub_resources.begin(), sub_resources.end(),
       [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < sub_resources.size(); ++i) {
-    out.push_back(i == 0 ? '?' : '&');
-    out += sub_resources[i].second;
+    parts.sub_resources.push_back(i == 0 ? '?' : '&');
+    parts.sub_resources += sub_resources[i].second;
   }
-  return out;
+  return parts;
+}
+
+}  // namespace
+
+std::string V2StringToSign(const SignedRequest& request,
+                           const ParsedSignature& parsed, V2Dialect dialect) {
+  V2Parts parts = BuildV2Parts(request, parsed, dialect);
+  return absl::StrCat(parts.head, parts.path, parts.sub_resources);
+}
+
+std::vector<std::string> V2BotocorePathStyleStrings(
+    const SignedRequest& request, const ParsedSignature& parsed) {
+  std::vector<std::string> strings;
+  if (!request.bucket.empty()) return strings;  // path-style only
+  V2Parts parts = BuildV2Parts(request, parsed, V2Dialect::kBotocore);
+  // A bucket-only path: "/b" signed as "/b/".
+  if (parts.path.size() > 1 && parts.path.find('/', 1) == std::string::npos) {
+    strings.push_back(
+        absl::StrCat(parts.head, parts.path, "/", parts.sub_resources));
+  }
+  // The operation's literal query (its first parameter) signed in the path.
+  std::vector<RawQueryParam> params = SplitQuery(request.query);
+  if (!params.empty() && parsed.form == SignatureForm::kHeader) {
+    const RawQueryParam& first = params.front();
+    std::string literal(first.name);
+    if (first.has_equals) absl::StrAppend(&literal, "=", first.value);
+    strings.push_back(absl::StrCat(parts.head, parts.path, "?", literal,
+                                   parts.sub_resources));
+  }
+  return strings;
 }
 
 std::string V2Signature(absl::string_view secret,

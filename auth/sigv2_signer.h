@@ -2,6 +2,7 @@
 #define IDENTITY_AUTH_SIGV2_SIGNER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "auth/signature_parser.h"
@@ -33,6 +34,15 @@ enum class V2Dialect {
 // it is the header or the query form and which date header gave the time.
 std::string V2StringToSign(const SignedRequest& request,
                            const ParsedSignature& parsed, V2Dialect dialect);
+
+// The other strings botocore 1.29 signs for one request when it is sent
+// path-style to an endpoint_url (as to any S3-compatible gateway): its
+// auth_path then carries the operation's literal query, which
+// canonical_resource appends again ("/b/k?acl?acl", "/b?list-type=2"), and
+// a bucket-only path gains a '/' ("/b/"). Every string is a signature over
+// the whole resource, so accepting them admits nothing unsigned.
+std::vector<std::string> V2BotocorePathStyleStrings(
+    const SignedRequest& request, const ParsedSignature& parsed);
 
 // Base64 HMAC-SHA1, as the Authorization header and Signature carry it.
 std::string V2Signature(absl::string_view secret,

@@ -22,14 +22,27 @@ packages=(
   python3-grpcio python3-protobuf python3-yaml
   # openssl, for deploy/dev-certs.sh (TLS tests).
   openssl
+  # Real SDKs signing requests for the SignatureService end-to-end test:
+  # botocore (Python), and Node.js for esdk-obs-nodejs (npm, below).
+  python3-boto3 python3-botocore nodejs
 )
+# Debian's npm, unless the Node.js installed brings its own.
+command -v npm > /dev/null || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
     grep -q "install ok installed" || missing+=("$package")
 done
+src="$(cd "$(dirname "$0")/.." && pwd)"
+# esdk-obs-nodejs, pinned by tests/e2e/obs_sdk/package-lock.json.
+install_npm_packages() {
+  if [[ ! -d "$src/tests/e2e/obs_sdk/node_modules/esdk-obs-nodejs" ]]; then
+    npm ci --prefix "$src/tests/e2e/obs_sdk" --no-audit --no-fund
+  fi
+}
 if ((${#missing[@]} == 0)); then
+  install_npm_packages
   exit 0
 fi
 
@@ -41,3 +54,4 @@ echo "installing: ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
   --no-install-recommends "${missing[@]}"
+install_npm_packages
