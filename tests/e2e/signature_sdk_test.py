@@ -325,6 +325,29 @@ if os.path.isdir(NODE_MODULES):
 else:
     check(False, f"{NODE_MODULES} is missing: run deploy/install-deps.sh")
 
+# --- the documentation's example ----------------------------------------------
+
+with open(os.path.join(SRC, "proto/signatures.md")) as f:
+    doc = f.read()
+example = doc.split("```python\n", 1)[1].split("```", 1)[0]
+namespace = {}
+exec(compile(example, "proto/signatures.md", "exec"), namespace)  # noqa: S102
+CURRENT_LABEL[0] = "doc example"
+quietly(s3_client("s3v4").put_object, Bucket="sdk-bucket", Key="doc key",
+        Body=b"doc body")
+(_, doc_request), = take_recorded()
+target = doc_request.path + ("?" + doc_request.query
+                             if doc_request.query else "")
+ok, who = namespace["verify_forwarded"](
+    signatures, ADMIN, doc_request.method, target,
+    [(h.name, h.value) for h in doc_request.headers], b"doc body")
+check(ok and who == "alice", f"documentation example: {ok} {who}")
+ok, who = namespace["verify_forwarded"](
+    signatures, ADMIN, doc_request.method, target,
+    [(h.name, h.value) for h in doc_request.headers], b"another body")
+check(not ok and who == "XAmzContentSHA256Mismatch",
+      f"documentation example, other body: {who}")
+
 # --- refusals ------------------------------------------------------------------
 
 
