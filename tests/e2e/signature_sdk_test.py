@@ -3,7 +3,7 @@ SDKs nobody here wrote (Debian's botocore; esdk-obs-nodejs from npm), each
 recorded by a loopback HTTP server as a gateway receives it and forwarded
 to VerifySignature through stubs generated from proto/. Then the refusals.
 
-  signature_sdk_test.py IDENTITYD SOURCE_DIR
+  signature_sdk_test.py IDENTITYD SOURCE_DIR IDENTITYCTL
 
 Prints the requests it verified (method, path, version), never a secret.
 Every wait is bounded; exits non-zero on the first failure."""
@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.parse
 
-IDENTITYD, SRC = sys.argv[1], sys.argv[2]
+IDENTITYD, SRC, IDENTITYCTL = sys.argv[1], sys.argv[2], sys.argv[3]
 WORK = tempfile.mkdtemp(prefix="signature-e2e-")
 GEN = os.path.join(WORK, "gen")
 os.makedirs(GEN)
@@ -325,6 +325,13 @@ if os.path.isdir(NODE_MODULES):
 else:
     check(False, f"{NODE_MODULES} is missing: run deploy/install-deps.sh")
 
+def _tampered(request):
+    copy = signature_service_pb2.SignedHttpRequest()
+    copy.CopyFrom(request)
+    copy.method = "POST"
+    return copy
+
+
 # --- the documentation's example ----------------------------------------------
 
 with open(os.path.join(SRC, "proto/signatures.md")) as f:
@@ -347,6 +354,30 @@ ok, who = namespace["verify_forwarded"](
     [(h.name, h.value) for h in doc_request.headers], b"another body")
 check(not ok and who == "XAmzContentSHA256Mismatch",
       f"documentation example, other body: {who}")
+
+# --- identityctl verify: a captured request as JSON ---------------------------
+
+from google.protobuf import json_format  # noqa: E402
+
+
+def identityctl_verify(request):
+    path = os.path.join(WORK, "captured.json")
+    with open(path, "w") as f:
+        f.write(json_format.MessageToJson(request))
+    return subprocess.run(
+        [IDENTITYCTL, f"--server=127.0.0.1:{port}", "--user=admin",
+         f"--password-file={WORK}/admin.password", "verify", path],
+        capture_output=True, text=True, timeout=30,
+        env=dict(os.environ, HOME=WORK))
+
+
+result = identityctl_verify(doc_request)
+check(result.returncode == 0 and "valid: signed by alice" in result.stdout,
+      f"identityctl verify: {result.returncode} {result.stdout}{result.stderr}")
+result = identityctl_verify(_tampered(doc_request))
+check(result.returncode == 11 and "SignatureDoesNotMatch" in result.stdout
+      and "canonical request:" in result.stdout and SK not in result.stdout,
+      f"identityctl verify, tampered: {result.returncode} {result.stdout}")
 
 # --- refusals ------------------------------------------------------------------
 
