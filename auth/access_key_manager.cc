@@ -86,7 +86,7 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     record.set_access_key_id(*id);
     *record.mutable_sealed_secret() = *std::move(sealed);
     status = store_.CreateAccessKey(
-        record, max_keys_per_user_,
+        record, max_keys_per_user_, CredentialCheckOf(caller),
         AuditEvents(storage::AuditEventRecord::ACCESS_KEY_CREATED, caller,
                     clock_, owner->user_id(), owner->user_name(), *id));
     if (!absl::IsAlreadyExists(status)) break;
@@ -100,6 +100,11 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
   }
   if (absl::IsNotFound(status)) {
     return absl::NotFoundError("user not found");  // deleted meanwhile
+  }
+  if (absl::IsAborted(status)) {
+    // The caller's password was reset, or they were disabled, after it was
+    // verified: the key must not outlive that revocation.
+    return absl::UnauthenticatedError(kInvalidCredentialsMessage);
   }
   if (!status.ok()) return status;
   record.clear_sealed_secret();  // callers have no use for it

@@ -73,13 +73,15 @@ absl::StatusOr<Principal> Authenticator::CheckSession(
     return absl::UnauthenticatedError("session is invalid or expired");
   }
   if (!user.ok()) return user.status();
-  return Principal{user->user_id(),
-                   user->user_name(),
-                   user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/false,
-                   session->token_hash,
-                   /*client_address=*/"",
-                   /*read_only=*/false};
+  Principal principal{user->user_id(),
+                      user->user_name(),
+                      user->role() == storage::UserRecord::ADMIN,
+                      /*password_verified=*/false,
+                      session->token_hash,
+                      /*client_address=*/"",
+                      /*read_only=*/false};
+  principal.credential_version = user->credential_version();
+  return principal;
 }
 
 void Authenticator::RehashIfOutdated(const storage::UserRecord& user,
@@ -112,12 +114,14 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
   if (!ValidateUserName("user_name", password.user_name).ok()) {
     return InvalidCredentials();
   }
-  absl::StatusOr<LoginThrottle::Ticket> ticket =
-      throttle_.Admit(password.user_name, credentials.client_address);
-  if (!ticket.ok()) return ticket.status();
+  // The record first: whether the name exists decides how the throttle
+  // records it. Both paths read the same, so timing tells nothing.
   absl::StatusOr<storage::UserRecord> user =
       store_.GetUserByName(password.user_name);
   if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
+  absl::StatusOr<LoginThrottle::Ticket> ticket = throttle_.Admit(
+      password.user_name, user.ok(), credentials.client_address);
+  if (!ticket.ok()) return ticket.status();
 
   const std::string& hash = user.ok() ? user->password_hash() : dummy_hash_;
   absl::StatusOr<bool> matches = hasher_.Verify(password.password, hash);
@@ -127,7 +131,10 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
     return absl::InternalError("stored password hash is unreadable");
   }
   if (!user.ok() || !*matches || user->disabled()) {
-    ticket->Failed();
+    // A failure that cannot be counted refuses the attempt (fail closed).
+    if (absl::Status recorded = ticket->Failed(); !recorded.ok()) {
+      return recorded;
+    }
     return InvalidCredentials();
   }
   if (second_factor == SecondFactor::kRequiredWhereBound &&
@@ -144,20 +151,27 @@ absl::StatusOr<Principal> Authenticator::CheckPassword(
     }
     absl::Status code = CheckCode(*user, *credentials.verification_code);
     if (absl::IsUnauthenticated(code)) {
-      ticket->Failed();  // a wrong code counts toward the lockout
+      // A wrong code counts toward the lockout, and must be counted.
+      if (absl::Status recorded = ticket->Failed(); !recorded.ok()) {
+        return recorded;
+      }
       return absl::UnauthenticatedError(kInvalidCodeMessage);
     }
     if (!code.ok()) return code;
   }
   ticket->Succeeded();
   RehashIfOutdated(*user, password.password);
-  return Principal{user->user_id(),
-                   user->user_name(),
-                   user->role() == storage::UserRecord::ADMIN,
-                   /*password_verified=*/true,
-                   /*session_token_hash=*/"",
-                   /*client_address=*/"",
-                   /*read_only=*/false};
+  Principal principal{user->user_id(),
+                      user->user_name(),
+                      user->role() == storage::UserRecord::ADMIN,
+                      /*password_verified=*/true,
+                      /*session_token_hash=*/"",
+                      /*client_address=*/"",
+                      /*read_only=*/false};
+  // The version of the record whose hash was just verified: a password set
+  // or disable since then makes every commit on this principal fail.
+  principal.credential_version = user->credential_version();
+  return principal;
 }
 
 }  // namespace identity::auth

@@ -84,10 +84,6 @@ class Authenticator {
   const std::string dummy_hash_;
 };
 
-// The single message of every failed credential check.
-inline constexpr absl::string_view kInvalidCredentialsMessage =
-    "invalid user name or password";
-
 }  // namespace identity::auth
 
 #endif  // IDENTITY_AUTH_AUTHENTICATOR_H_

@@ -16,6 +16,8 @@ inline constexpr absl::string_view kAccessKeyLimitExceeded =
 inline constexpr absl::string_view kVerificationCodeRequired =
     "VERIFICATION_CODE_REQUIRED";
 inline constexpr absl::string_view kTooManyAttempts = "TOO_MANY_ATTEMPTS";
+// The call needs the password itself (Basic), a session is not enough.
+inline constexpr absl::string_view kPasswordRequired = "PASSWORD_REQUIRED";
 
 // Attaches `reason` to `status` (an absl::Status payload) so the gRPC layer
 // can turn it into an ErrorInfo without parsing messages.

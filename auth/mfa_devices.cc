@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "auth/audit_event.h"
 #include "auth/crypto.h"
+#include "auth/reauthentication.h"
 #include "auth/target_user.h"
 #include "auth/totp.h"
 #include "auth/verification_codes.h"
@@ -20,14 +21,6 @@ constexpr int64_t kConfirmWindow = 3;
 // never mistaken for an access key's (whose ids have no ':').
 std::string SealingId(absl::string_view user_id) {
   return absl::StrCat("mfa:", user_id);
-}
-
-absl::Status RequirePassword(const Principal& caller, absl::string_view what) {
-  if (caller.password_verified) return absl::OkStatus();
-  return absl::UnauthenticatedError(
-      absl::StrCat(what,
-                   " requires the password: send 'authorization: Basic "
-                   "base64(user_name:password)'"));
 }
 
 }  // namespace
@@ -61,7 +54,7 @@ int64_t MfaDevices::MatchingStep(absl::string_view secret,
 }
 
 absl::StatusOr<std::string> MfaDevices::Enroll(const Principal& caller) {
-  if (absl::Status s = RequirePassword(caller, "enrolling an MFA device");
+  if (absl::Status s = RequirePasswordOnCall(caller, "enrolling an MFA device");
       !s.ok()) {
     return s;
   }
@@ -148,11 +141,12 @@ absl::Status MfaDevices::Delete(const Principal& caller,
                                 absl::string_view user_name) {
   const bool self =
       user_name.empty() || absl::EqualsIgnoreCase(user_name, caller.user_name);
-  if (self) {
-    if (absl::Status s = RequirePassword(caller, "removing your MFA device");
-        !s.ok()) {
-      return s;
-    }
+  // Another user's too: removing it is half of taking the account over.
+  if (absl::Status s = RequirePasswordOnCall(
+          caller, self ? "removing your MFA device"
+                       : "removing another user's MFA device");
+      !s.ok()) {
+    return s;
   }
   absl::StatusOr<storage::UserRecord> user =
       ResolveTargetUser(store_, caller, "user_name", user_name);

@@ -1,9 +1,13 @@
 #ifndef IDENTITY_AUTH_PRINCIPAL_H_
 #define IDENTITY_AUTH_PRINCIPAL_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
+#include "storage/store.h"
 
 namespace identity::auth {
 
@@ -23,10 +27,31 @@ struct Principal {
   std::string client_address;
   // A service allowed only the read-only RPCs (see service_principals.h).
   bool read_only = false;
+  // The user's credential version when their password or session was
+  // checked; a session or key is committed only while it still holds (see
+  // storage::CredentialCheck). Meaningless for a service (empty user_id is
+  // never a user, and services carry is_service).
+  int64_t credential_version = 0;
+  // A service principal (mTLS), not a user.
+  bool is_service = false;
   // A service allowed only SignatureService.VerifySignature (role
   // "verifier" in service_principals.h).
   bool verifier = false;
 };
+
+// The single message of every failed credential check.
+inline constexpr absl::string_view kInvalidCredentialsMessage =
+    "invalid user name or password";
+
+// What a change made on `principal`'s behalf must find still true in its
+// transaction; nullopt for a service, whose certificate is not revoked by
+// any change to a user.
+inline std::optional<storage::CredentialCheck> CredentialCheckOf(
+    const Principal& principal) {
+  if (principal.is_service) return std::nullopt;
+  return storage::CredentialCheck{principal.user_id,
+                                  principal.credential_version};
+}
 
 // What a caller presented, parsed from gRPC metadata by the service layer.
 // Holds secrets: never log it.

@@ -69,6 +69,7 @@ std::optional<Principal> ServicePrincipals::Find(
     principal.password_verified = it->second == Role::kAdmin;
     principal.read_only = it->second != Role::kAdmin;
     principal.verifier = it->second == Role::kVerifier;
+    principal.is_service = true;
     return principal;
   }
   return std::nullopt;

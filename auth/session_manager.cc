@@ -20,8 +20,13 @@ absl::Status InvalidSession() {
 }  // namespace
 
 SessionManager::SessionManager(storage::Store& store, const Clock& clock,
-                               RandomSource& random, absl::Duration ttl)
-    : store_(store), clock_(clock), random_(random), ttl_(ttl) {}
+                               RandomSource& random, absl::Duration ttl,
+                               int max_sessions_per_user)
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      ttl_(ttl),
+      max_sessions_per_user_(max_sessions_per_user) {}
 
 absl::StatusOr<IssuedSession> SessionManager::Start(
     const Principal& principal) {
@@ -42,10 +47,16 @@ absl::StatusOr<IssuedSession> SessionManager::Start(
   record.set_expire_time_micros(absl::ToUnixMicros(issued.expire_time));
   if (absl::Status s = store_.CreateSession(
           crypto::Sha256(issued.token), record,
+          storage::CredentialCheck{principal.user_id,
+                                   principal.credential_version},
+          max_sessions_per_user_,
           AuditEvents(storage::AuditEventRecord::LOGIN_SUCCEEDED, principal,
                       clock_, principal.user_id, principal.user_name));
       !s.ok()) {
     crypto::Cleanse(issued.token);
+    // The password was reset or the user disabled while it was verified:
+    // the sign-in fails as any stale credential does.
+    if (absl::IsAborted(s) || absl::IsNotFound(s)) return InvalidSession();
     return s;
   }
   return issued;

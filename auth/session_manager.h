@@ -14,6 +14,9 @@
 namespace identity::auth {
 
 inline constexpr absl::Duration kDefaultSessionTtl = absl::Hours(1);
+// Live sessions one user may hold; a new one ends the oldest beyond it, so
+// scripted logins cannot grow the store without bound.
+inline constexpr int kDefaultMaxSessionsPerUser = 100;
 
 struct IssuedSession {
   // "idt_" + 43 characters of base64url: 256 random bits. Secret.
@@ -27,8 +30,12 @@ struct IssuedSession {
 class SessionManager {
  public:
   SessionManager(storage::Store& store, const Clock& clock,
-                 RandomSource& random, absl::Duration ttl);
+                 RandomSource& random, absl::Duration ttl,
+                 int max_sessions_per_user = kDefaultMaxSessionsPerUser);
 
+  // Starts a session for the user `principal` verified. Unauthenticated if
+  // their password was changed or they were disabled since (the check runs
+  // in the transaction that stores the session).
   absl::StatusOr<IssuedSession> Start(const Principal& principal);
 
   struct Resolved {
@@ -52,6 +59,7 @@ class SessionManager {
   const Clock& clock_;
   RandomSource& random_;
   const absl::Duration ttl_;
+  const int max_sessions_per_user_;
 };
 
 }  // namespace identity::auth

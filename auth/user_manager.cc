@@ -6,6 +6,7 @@
 #include "auth/audit_event.h"
 #include "auth/key_generator.h"
 #include "auth/paging.h"
+#include "auth/reauthentication.h"
 #include "auth/target_user.h"
 
 namespace identity::auth {
@@ -31,6 +32,12 @@ absl::StatusOr<storage::UserRecord> UserManager::CreateUser(
     const Principal& caller, const NewUser& user) {
   if (!caller.is_admin) {
     return absl::PermissionDeniedError("only an admin may create users");
+  }
+  if (user.role == storage::UserRecord::ADMIN) {
+    if (absl::Status s = RequirePasswordOnCall(caller, "creating an admin");
+        !s.ok()) {
+      return s;
+    }
   }
   return Insert(caller, user);
 }
@@ -88,6 +95,17 @@ absl::StatusOr<storage::UserRecord> UserManager::UpdateUser(
       *update.role != storage::UserRecord::ADMIN) {
     return absl::InvalidArgumentError("role: must be USER or ADMIN");
   }
+  // What could hand another user's account to whoever holds this session:
+  // their second-factor channels, admin rights, or reviving a user an
+  // admin disabled. Disabling and renaming stay cheap (they defend).
+  if (update.email || update.mobile || update.role ||
+      (update.enabled.has_value() && *update.enabled)) {
+    if (absl::Status s = RequirePasswordOnCall(
+            caller, "changing a user's email, mobile, role or enabling them");
+        !s.ok()) {
+      return s;
+    }
+  }
   absl::StatusOr<storage::UserRecord> user = store_.GetUserByName(user_name);
   if (absl::IsNotFound(user.status())) {
     return absl::NotFoundError("user not found");
@@ -130,6 +148,10 @@ absl::StatusOr<storage::UserRecord> UserManager::UpdateUser(
 absl::Status UserManager::DeleteUser(const Principal& caller,
                                      absl::string_view user_name) {
   if (!caller.is_admin) return AdminOnly("delete users");
+  if (absl::Status s = RequirePasswordOnCall(caller, "deleting a user");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = ValidateUserName("user_name", user_name); !s.ok()) {
     return s;
   }
@@ -151,10 +173,13 @@ absl::Status UserManager::SetPassword(const Principal& caller,
                                       absl::string_view new_password) {
   const bool self =
       user_name.empty() || absl::EqualsIgnoreCase(user_name, caller.user_name);
-  if (self && !caller.password_verified) {
-    return absl::UnauthenticatedError(
-        "changing your own password requires the current one: send "
-        "'authorization: Basic base64(user_name:password)'");
+  // Yours needs the current one; another user's (a reset) too, so that a
+  // stolen admin session cannot take over accounts.
+  if (absl::Status s = RequirePasswordOnCall(
+          caller, self ? "changing your own password"
+                       : "resetting another user's password");
+      !s.ok()) {
+    return s;
   }
   absl::StatusOr<storage::UserRecord> user =
       ResolveTargetUser(store_, caller, "user_name", user_name);
@@ -190,9 +215,13 @@ absl::Status UserManager::UnlockUser(const Principal& caller,
   }
   // Unknown names can be locked too (attempts are counted whether or not
   // the user exists), so unlocking one is not an error.
+  absl::StatusOr<storage::UserRecord> user = store_.GetUserByName(user_name);
+  if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
   return throttle_.Unlock(
-      user_name, AuditEvents(storage::AuditEventRecord::USER_UNLOCKED, caller,
-                             clock_, "", user_name));
+      user_name, user.ok(),
+      AuditEvents(storage::AuditEventRecord::USER_UNLOCKED, caller, clock_,
+                  user.ok() ? user->user_id() : "",
+                  throttle_.RecordedName(user_name, user.ok())));
 }
 
 absl::StatusOr<bool> UserManager::BootstrapAdmin(absl::string_view user_name,

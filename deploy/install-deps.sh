@@ -22,36 +22,52 @@ packages=(
   python3-grpcio python3-protobuf python3-yaml
   # openssl, for deploy/dev-certs.sh (TLS tests).
   openssl
+  # The Go client of generated stubs, built offline in GOPATH mode over
+  # Debian's Go sources (protoc-gen-go is built from golang-google-protobuf-dev).
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev
+  golang-google-genproto-dev protoc-gen-go-grpc
   # Real SDKs signing requests for the SignatureService end-to-end test:
-  # botocore (Python), and Node.js for esdk-obs-nodejs (npm, below).
-  python3-boto3 python3-botocore nodejs
+  # botocore (Python); esdk-obs-nodejs comes from npm (below).
+  python3-boto3 python3-botocore
 )
-# Debian's npm, unless the Node.js installed brings its own.
-command -v npm > /dev/null || packages+=(npm)
+# The Node.js client: Debian's nodejs and npm, unless a Node.js with its own
+# npm is installed already (NodeSource's nodejs provides npm and conflicts
+# with Debian's npm package).
+if ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
     grep -q "install ok installed" || missing+=("$package")
 done
-src="$(cd "$(dirname "$0")/.." && pwd)"
-# esdk-obs-nodejs, pinned by tests/e2e/obs_sdk/package-lock.json.
-install_npm_packages() {
-  if [[ ! -d "$src/tests/e2e/obs_sdk/node_modules/esdk-obs-nodejs" ]]; then
-    npm ci --prefix "$src/tests/e2e/obs_sdk" --no-audit --no-fund
+if ((${#missing[@]} > 0)); then
+  sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    sudo=(sudo)
   fi
-}
-if ((${#missing[@]} == 0)); then
-  install_npm_packages
-  exit 0
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
 fi
 
-sudo=()
-if [[ $(id -u) != 0 ]]; then
-  sudo=(sudo)
+# npm packages of the Node.js client test (@grpc/grpc-js, @grpc/proto-loader),
+# exactly as its lock file pins them; again only when the lock file changed.
+node_client="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/node_client"
+if ! cmp -s "$node_client/package-lock.json" \
+    "$node_client/node_modules/.installed-lock.json"; then
+  npm ci --prefix "$node_client" --ignore-scripts --no-audit --no-fund
+  cp "$node_client/package-lock.json" \
+    "$node_client/node_modules/.installed-lock.json"
 fi
-echo "installing: ${missing[*]}"
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-  --no-install-recommends "${missing[@]}"
-install_npm_packages
+
+# esdk-obs-nodejs, for the SignatureService end-to-end test, as
+# tests/e2e/obs_sdk/package-lock.json pins it; only when the lock changed.
+obs_sdk="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/obs_sdk"
+if ! cmp -s "$obs_sdk/package-lock.json" \
+    "$obs_sdk/node_modules/.installed-lock.json"; then
+  npm ci --prefix "$obs_sdk" --ignore-scripts --no-audit --no-fund
+  cp "$obs_sdk/package-lock.json" "$obs_sdk/node_modules/.installed-lock.json"
+fi

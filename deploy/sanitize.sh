@@ -12,7 +12,8 @@ cmake --build build-fuzz -j"$(nproc)"
 cd build-fuzz
 # The format check is the same in every tree: it runs in build/ only. The
 # benchmark tools are not built here (IDENTITY_BENCH=OFF): they measure
-# nothing under ASan.
+# nothing under ASan. The HTTP/2 flood tests assert resident memory, which
+# ASan's shadow memory and quarantine make meaningless: gcc build only.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest -j"$(nproc)" --output-on-failure --timeout 900 \
-  -E '^clang_format_is_applied$'
+  -E '^(clang_format_is_applied|hostile_network_(open_streams|rapid_reset))$'

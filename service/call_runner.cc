@@ -95,13 +95,20 @@ struct CallRunner::Call {
 
 CallRunner::CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
                        const auth::Authenticator& authenticator, Logger& logger,
-                       ServerMetrics* metrics)
+                       ServerMetrics* metrics, PeerResolver client_peer)
     : password_pool_(password_pool),
       session_pool_(session_pool),
       authenticator_(authenticator),
       logger_(logger),
       metrics_(metrics),
+      client_peer_(std::move(client_peer)),
       request_id_prefix_(NewRequestIdPrefix()) {}
+
+std::string CallRunner::ClientPeer(
+    const grpc::CallbackServerContext& context) const {
+  std::string peer = context.peer();
+  return client_peer_ != nullptr ? client_peer_(peer) : peer;
+}
 
 std::string CallRunner::RequestId(const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
@@ -141,7 +148,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
   } else if (logger_.Enabled(LogLevel::kInfo)) {
     logger_.Info("rpc", {{"method", std::string(method)},
                          {"request_id", std::string(request_id)},
-                         {"peer", context->peer()},
+                         {"peer", ClientPeer(*context)},
                          {"user", std::string(user)},
                          {"code", absl::StatusCodeToString(status.code())},
                          {"latency_ms",
@@ -210,7 +217,7 @@ grpc::ServerUnaryReactor* CallRunner::Run(
            credentials.status(), note.get());
     return reactor;
   }
-  credentials->client_address = ClientAddress(context->peer());
+  credentials->client_address = ClientAddress(ClientPeer(*context));
   credentials->certificate_subjects = CertificateSubjects(*context);
   auto call = std::make_shared<Call>(
       Call{context, reactor, method, start, std::move(request_id),

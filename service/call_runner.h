@@ -62,20 +62,28 @@ class CallRunner {
       std::function<absl::Status(const auth::Principal& caller, const Request&,
                                  Response&, AccessLogNote&)>;
 
+  // Maps gRPC's peer of a call to the client's (the connection relay's
+  // lookup); empty: gRPC's peer is the client.
+  using PeerResolver = std::function<std::string(absl::string_view)>;
+
   // `metrics` may be null (metrics off).
   CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
              const auth::Authenticator& authenticator, Logger& logger,
-             ServerMetrics* metrics = nullptr);
+             ServerMetrics* metrics = nullptr,
+             PeerResolver client_peer = nullptr);
 
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
-  // call also needs x-verification-code where the user has one bound.
+  // call also needs x-verification-code where the user has one bound:
+  // every call but SendVerificationCode (how a code is obtained), so that a
+  // stolen password alone does nothing where a channel is bound.
   template <typename Request, typename Response>
   grpc::ServerUnaryReactor* RunUnary(
       grpc::CallbackServerContext* context, absl::string_view method,
       const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
       Handler<Request, Response> handler, Access access = Access::kWrites,
-      auth::SecondFactor second_factor = auth::SecondFactor::kNotRequired) {
+      auth::SecondFactor second_factor =
+          auth::SecondFactor::kRequiredWhereBound) {
     return RunNotingUnary<Request, Response>(
         context, method, raw_request, raw_response,
         [handler = std::move(handler)](const auth::Principal& caller,
@@ -92,7 +100,8 @@ class CallRunner {
       grpc::CallbackServerContext* context, absl::string_view method,
       const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
       NotingHandler<Request, Response> handler, Access access,
-      auth::SecondFactor second_factor = auth::SecondFactor::kNotRequired,
+      auth::SecondFactor second_factor =
+          auth::SecondFactor::kRequiredWhereBound,
       bool note = true) {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
@@ -147,6 +156,8 @@ class CallRunner {
               absl::string_view user, const absl::Status& status,
               const AccessLogNote* note = nullptr);
   void Finish(const Call& call, const absl::Status& status);
+  // The client's address as gRPC's peer string, through client_peer_.
+  std::string ClientPeer(const grpc::CallbackServerContext& context) const;
   // The caller's x-request-id if it is a sane one, else a new id.
   std::string RequestId(const grpc::CallbackServerContext& context);
 
@@ -155,6 +166,7 @@ class CallRunner {
   const auth::Authenticator& authenticator_;
   Logger& logger_;
   ServerMetrics* const metrics_;
+  const PeerResolver client_peer_;
   // Request ids: this process's random prefix and a counter, unique
   // without a random draw per call.
   const std::string request_id_prefix_;

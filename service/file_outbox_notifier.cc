@@ -1,6 +1,7 @@
 #include "service/file_outbox_notifier.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,12 +24,24 @@ absl::Status FileOutboxNotifier::Send(const auth::Notification& notification) {
       ",\"user_name\":", JsonQuote(notification.user_name),
       ",\"message\":", JsonQuote(notification.message), "}\n");
   absl::MutexLock lock(&mu_);
+  // The outbox holds live verification codes: never through a symlink
+  // (someone could point it at a file others read), and only into a
+  // regular file of ours that nobody else may read.
   const int fd =
-      open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      open(path_.c_str(),
+           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   absl::Status status;
+  struct stat info {};
   if (fd < 0) {
-    status = absl::UnavailableError(absl::StrCat("notification outbox ", path_,
-                                                 ": ", std::strerror(errno)));
+    status = absl::UnavailableError(absl::StrCat(
+        "notification outbox ", path_, ": ",
+        errno == ELOOP ? "is a symbolic link, refused" : std::strerror(errno)));
+  } else if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) ||
+             info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
+    status = absl::UnavailableError(absl::StrCat(
+        "notification outbox ", path_,
+        ": refused: not a regular file of this user with mode 0600"));
+    close(fd);
   } else {
     const ssize_t written = write(fd, line.data(), line.size());
     if (written != static_cast<ssize_t>(line.size())) {

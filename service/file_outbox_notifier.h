@@ -11,7 +11,9 @@ namespace identity::service {
 // For development: appends each message as one JSON line
 // {"time","channel","to","user_name","message"} to a file (mode 0600)
 // instead of sending it. "to" is the masked destination. The file holds live
-// codes: keep it out of log collection. Thread-safe.
+// codes: keep it out of log collection. It is created 0600; a symbolic
+// link, or an existing file that is not ours or that others may read, is
+// refused (UNAVAILABLE) and left untouched. Thread-safe.
 class FileOutboxNotifier final : public auth::Notifier {
  public:
   explicit FileOutboxNotifier(std::string path) : path_(std::move(path)) {}

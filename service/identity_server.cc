@@ -1,13 +1,18 @@
 #include "service/identity_server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -89,11 +94,37 @@ int DefaultThreads() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// True if every address the host of `listen_address` resolves to is a
+// loopback one: a name is judged by its addresses, not its spelling
+// ("127.evil.example" may resolve anywhere).
 bool IsLoopback(absl::string_view listen_address) {
   const size_t colon = listen_address.rfind(':');
-  absl::string_view host = listen_address.substr(0, colon);
-  return host == "localhost" || host == "[::1]" ||
-         absl::StartsWith(host, "127.");
+  std::string host(listen_address.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) return false;  // every interface
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool loopback = found != nullptr;
+  for (addrinfo* at = found; at != nullptr; at = at->ai_next) {
+    if (at->ai_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(at->ai_addr);
+      loopback = loopback && (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+    } else if (at->ai_family == AF_INET6) {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(at->ai_addr);
+      loopback = loopback && (IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+                              (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) &&
+                               v6->sin6_addr.s6_addr[12] == 127));
+    } else {
+      loopback = false;
+    }
+  }
+  freeaddrinfo(found);
+  return loopback;
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path,
@@ -170,11 +201,19 @@ absl::Status CheckConfig(const ServerConfig& config) {
         "--min_password_length must be between 1 and 256");
   }
   if (config.lockout.max_failures < 1 ||
+      config.lockout.max_failures_per_name < config.lockout.max_failures ||
       config.lockout.lock_duration < absl::ZeroDuration() ||
+      config.lockout.name_lock_duration < absl::ZeroDuration() ||
+      config.lockout.max_lock_duration < config.lockout.lock_duration ||
       config.lockout.max_failures_per_address < 1) {
     return absl::InvalidArgumentError(
         "--lockout_threshold and --max_failures_per_address must be at "
-        "least 1, --lockout_duration not negative");
+        "least 1, --lockout_name_threshold at least --lockout_threshold, "
+        "lock durations not negative and --lockout_max_duration at least "
+        "--lockout_duration");
+  }
+  if (config.max_sessions_per_user < 1) {
+    return absl::InvalidArgumentError("--max_sessions_per_user must be >= 1");
   }
   if (config.max_request_skew <= absl::ZeroDuration() ||
       config.last_use_flush_interval <= absl::ZeroDuration() ||
@@ -198,6 +237,14 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (!config.notify_command.empty() && !config.notify_outbox_file.empty()) {
     return absl::InvalidArgumentError(
         "--notify_command and --notify_outbox exclude each other");
+  }
+  if (config.max_connections < 1 || config.max_streams_per_connection < 1 ||
+      config.max_open_streams < 1 || config.max_resets_per_second < 1 ||
+      config.grpc_memory_quota_mib < 16) {
+    return absl::InvalidArgumentError(
+        "--max_connections, --max_streams_per_connection, --max_open_streams "
+        "and --max_stream_resets_per_second must be at least 1, "
+        "--grpc_memory_quota_mib at least 16");
   }
   if (config.worker_threads < 0 || config.session_worker_threads < 0 ||
       config.max_queued_calls < 1) {
@@ -273,6 +320,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   storage::RocksDbStoreOptions store_options;
   store_options.path = config.data_dir;
   store_options.sync_writes = config.sync_writes;
+  store_options.env = config.store_env;
   if (!config.metrics_listen.empty()) {
     metrics_ = std::make_unique<ServerMetrics>();
   }
@@ -298,9 +346,10 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
       config.clock != nullptr ? *config.clock : real_clock_;
   hasher_ = std::make_unique<auth::PasswordHasher>(config.argon2);
   sessions_ = std::make_unique<auth::SessionManager>(
-      *store_, clock, auth::SystemRandom(), config.session_ttl);
-  throttle_ =
-      std::make_unique<auth::LoginThrottle>(*store_, clock, config.lockout);
+      *store_, clock, auth::SystemRandom(), config.session_ttl,
+      config.max_sessions_per_user);
+  throttle_ = std::make_unique<auth::LoginThrottle>(*store_, clock, *sealer_,
+                                                    config.lockout);
   notifier_ = MakeNotifier(config, logger);
   codes_ = std::make_unique<auth::VerificationCodes>(
       *store_, *sealer_, clock, auth::SystemRandom(), *notifier_,
@@ -361,7 +410,12 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   session_pool_ =
       std::make_unique<WorkerPool>(session_threads, config.max_queued_calls);
   runner_ = std::make_unique<CallRunner>(
-      *password_pool_, *session_pool_, *authenticator_, logger, metrics_.get());
+      *password_pool_, *session_pool_, *authenticator_, logger, metrics_.get(),
+      [this](absl::string_view grpc_peer) {
+        const ConnectionRelay* relay = peer_relay_.load();
+        return relay != nullptr ? relay->ClientPeer(grpc_peer)
+                                : std::string(grpc_peer);
+      });
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
   user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);
@@ -386,25 +440,52 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeCredentials(config, logger);
   if (!credentials.ok()) return credentials.status();
-  builder.AddListeningPort(config.listen_address, *credentials, &port_);
+  // gRPC listens on loopback only; clients reach it through relay_ (see
+  // connection_relay.h), which listens on config.listen_address.
+  int grpc_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", *credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
+  // Honest clients queue their calls behind this; the relay enforces it
+  // (gRPC 1.51 only does once the client acknowledged its SETTINGS).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             config.max_streams_per_connection);
+  grpc::ResourceQuota quota("identityd");
+  quota.Resize(static_cast<size_t>(config.grpc_memory_quota_mib) << 20);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(access_key_service_.get());
   builder.RegisterService(user_service_.get());
   builder.RegisterService(session_service_.get());
   builder.RegisterService(audit_service_.get());
   builder.RegisterService(signature_service_.get());
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", config.listen_address));
+  if (server_ == nullptr || grpc_port == 0) {
+    return absl::UnavailableError("cannot start gRPC on 127.0.0.1");
   }
+  ConnectionRelayOptions relay_options;
+  relay_options.listen_address = config.listen_address;
+  relay_options.backend_port = grpc_port;
+  relay_options.max_connections = config.max_connections;
+  relay_options.inspect_http2 = config.tls_cert_file.empty();
+  relay_options.max_streams_per_connection = config.max_streams_per_connection;
+  relay_options.max_open_streams = config.max_open_streams;
+  relay_options.max_resets_per_second = config.max_resets_per_second;
+  absl::StatusOr<std::unique_ptr<ConnectionRelay>> relay =
+      ConnectionRelay::Start(relay_options, logger);
+  if (!relay.ok()) return relay.status();
+  relay_ = *std::move(relay);
+  peer_relay_ = relay_.get();
+  port_ = relay_->port();
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  for (const char* name :
-       {"identity.v1.AccessKeyService", "identity.v1.UserService",
-        "identity.v1.SessionService", "identity.v1.AuditService",
-        "identity.v1.SignatureService"}) {
+  const std::vector<std::string> services = {
+      "identity.v1.AccessKeyService", "identity.v1.UserService",
+      "identity.v1.SessionService", "identity.v1.AuditService",
+      "identity.v1.SignatureService"};
+  for (const std::string& name : services) {
     health->SetServingStatus(name, true);
   }
+  store_health_ = std::make_unique<StoreHealthMonitor>(
+      *store_, *health, services, config.store_check_interval,
+      config.store_unwritable_limit, config.on_store_unrecoverable, logger);
   if (metrics_ != nullptr) {
     if (absl::Status s = ServeMetrics(config.metrics_listen); !s.ok()) {
       return s;
@@ -415,6 +496,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
                  {"port", absl::StrCat(port_)},
                  {"metrics_port", absl::StrCat(metrics_port_)},
                  {"worker_threads", absl::StrCat(threads)},
+                 {"max_connections", absl::StrCat(config.max_connections)},
                  {"transport", config.tls_cert_file.empty()        ? "plaintext"
                                : config.tls_client_ca_file.empty() ? "tls"
                                                                    : "mtls"},
@@ -448,7 +530,12 @@ absl::Status IdentityServer::ServeMetrics(const std::string& address) {
       });
   // civetweb reports a port it cannot bind by throwing.
   try {
-    metrics_exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+    // Several threads, and a slow client dropped after 2 s: with one
+    // thread and civetweb's 30 s default, one client that sends half a
+    // request held up every scrape.
+    metrics_exposer_ = std::make_unique<prometheus::Exposer>(
+        std::vector<std::string>{"listening_ports", address, "num_threads", "8",
+                                 "request_timeout_ms", "2000"});
   } catch (const std::exception& error) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on --metrics_listen ", address, ": ",
@@ -487,12 +574,15 @@ void IdentityServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   // First, as scrapes read the pools and the hasher.
   metrics_exposer_.reset();
+  store_health_.reset();
   if (server_ != nullptr) {
     // Tell load balancers first, then wait for in-flight calls: with the
     // callback API, Shutdown returns once every started call has finished.
     server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  // After gRPC's drain, which reaches clients through it.
+  if (relay_ != nullptr) relay_->Stop();
   // Run what was queued, join the workers.
   password_pool_.reset();
   session_pool_.reset();

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 #include <prometheus/exposer.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,12 +27,15 @@
 #include "service/access_key_service.h"
 #include "service/audit_service.h"
 #include "service/call_runner.h"
+#include "service/connection_relay.h"
 #include "service/logger.h"
 #include "service/metrics.h"
 #include "service/session_service.h"
 #include "service/signature_service.h"
+#include "service/store_health_monitor.h"
 #include "service/user_service.h"
 #include "service/worker_pool.h"
+#include "storage/rocksdb_store.h"
 #include "storage/store.h"
 
 namespace identity::service {
@@ -67,9 +72,19 @@ struct ServerConfig {
   // Calls waiting for a worker beyond which new calls get RESOURCE_EXHAUSTED.
   int max_queued_calls = 256;
   int max_receive_message_bytes = 64 * 1024;
+  // What one client may hold (see connection_relay.h): connections at once
+  // (the caller lowers it to fit the descriptor limit), HTTP/2 streams per
+  // connection and in all, RST_STREAM frames per second per connection.
+  int max_connections = 1024;
+  int max_streams_per_connection = 100;
+  int max_open_streams = 4096;
+  int max_resets_per_second = 100;
+  // gRPC's resource quota: the memory its transports may take.
+  int grpc_memory_quota_mib = 256;
   auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
   auth::PasswordPolicy password_policy;
   absl::Duration session_ttl = auth::kDefaultSessionTtl;
+  int max_sessions_per_user = auth::kDefaultMaxSessionsPerUser;
   auth::LockoutPolicy lockout;
   auth::VerificationCodePolicy verification_codes;
   // Where verification codes go: a JSON-lines file (development) or an
@@ -91,6 +106,14 @@ struct ServerConfig {
   // ours, and how often key last-use is written (coalesced per key).
   absl::Duration max_request_skew = auth::kDefaultMaxRequestSkew;
   absl::Duration last_use_flush_interval = absl::Seconds(1);
+  // How often the store is checked for writability (Health follows it),
+  // and how long it may stay unwritable before `on_store_unrecoverable`
+  // runs (the daemon exits for its supervisor to restart it; null: never).
+  absl::Duration store_check_interval = absl::Seconds(1);
+  absl::Duration store_unwritable_limit = absl::Minutes(1);
+  std::function<void()> on_store_unrecoverable;
+  // RocksDB's file I/O environment; null: the default. Tests inject faults.
+  rocksdb::Env* store_env = nullptr;
   // The time source; null means the wall clock. Tests inject a fake one.
   const auth::Clock* clock = nullptr;
 };
@@ -156,6 +179,13 @@ class IdentityServer {
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<SignatureServiceImpl> signature_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Stopped by Shutdown() after gRPC's drain, which reaches clients
+  // through it.
+  std::unique_ptr<ConnectionRelay> relay_;
+  // relay_ for the calls' peer lookups, which may run (on connections made
+  // straight to gRPC's port) before relay_ is set.
+  std::atomic<const ConnectionRelay*> peer_relay_{nullptr};
+  std::unique_ptr<StoreHealthMonitor> store_health_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   int metrics_port_ = 0;
   absl::Notification stop_purging_;

@@ -1,19 +1,24 @@
 // identityd: the identity service daemon.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
+#include "service/descriptor_budget.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
 
@@ -59,9 +64,23 @@ ABSL_FLAG(int, min_password_length, 8,
           "Shortest password accepted (NIST SP 800-63B: at least 8).");
 ABSL_FLAG(int, lockout_threshold, 5,
           "Consecutive failed sign-ins for one user name (existing or not) "
-          "after which it is locked.");
-ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(15),
-          "How long a locked user name stays locked.");
+          "from one client address after which that name is locked for "
+          "that address.");
+ABSL_FLAG(absl::Duration, lockout_duration, absl::Minutes(1),
+          "How long the first lock of a (name, address) pair lasts; each "
+          "further lock in a row lasts twice as long, up to "
+          "--lockout_max_duration.");
+ABSL_FLAG(int, lockout_name_threshold, 50,
+          "Consecutive failed sign-ins for one user name from all addresses "
+          "together after which the name is locked for every address.");
+ABSL_FLAG(absl::Duration, lockout_name_duration, absl::Minutes(15),
+          "How long the first lock of a whole user name lasts (doubling "
+          "likewise).");
+ABSL_FLAG(absl::Duration, lockout_max_duration, absl::Hours(1),
+          "The longest any lock lasts.");
+ABSL_FLAG(int, max_sessions_per_user, 100,
+          "Live sessions one user may hold; a new Login ends the oldest "
+          "beyond it.");
 ABSL_FLAG(int, max_failures_per_address, 30,
           "Failed sign-ins one client address may make per minute.");
 ABSL_FLAG(std::string, notify_outbox, "",
@@ -85,6 +104,26 @@ ABSL_FLAG(absl::Duration, max_request_skew, absl::Minutes(15),
 ABSL_FLAG(absl::Duration, last_use_flush_interval, absl::Seconds(1),
           "How often access keys' last use is written; each key is written "
           "at most once a minute");
+ABSL_FLAG(int, max_connections, 4096,
+          "Client connections held at once; one more is closed at once. "
+          "Lowered to what fits the descriptor limit beside the store's "
+          "reserve (three descriptors a connection).");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "HTTP/2 streams (calls) a client may have open on one connection; "
+          "a connection that opens more is closed.");
+ABSL_FLAG(int, max_open_streams, 4096,
+          "HTTP/2 streams open over all connections; beyond it the "
+          "connection holding the most is closed.");
+ABSL_FLAG(int, max_stream_resets_per_second, 100,
+          "RST_STREAM frames a client may send per second on one connection "
+          "(ten times that over all), against rapid reset (CVE-2023-44487).");
+ABSL_FLAG(int, grpc_memory_quota_mib, 256,
+          "Memory gRPC's transports may take (its resource quota).");
+ABSL_FLAG(absl::Duration, store_unwritable_limit, absl::Minutes(1),
+          "How long the store may refuse writes (Health says NOT_SERVING "
+          "meanwhile, and the store is resumed once the fault is gone) "
+          "before identityd exits with status 75 for its supervisor to "
+          "restart it.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(20),
           "How long in-flight calls may run after SIGTERM or SIGINT.");
 
@@ -119,6 +158,37 @@ sigset_t StopSignals() {
   return stop_signals;
 }
 
+// `identityd --help`: the usage and identityd's own flags, on stdout, exit
+// 0. absl's built-in --help exits 1 in this Abseil (20220623), which reads
+// as a failure to scripts and to people; --helpfull is still absl's.
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--help" || arg == "-help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+void PrintHelp() {
+  std::vector<absl::CommandLineFlag*> ours;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (flag->Filename().find("absl/") == std::string::npos) {
+      ours.push_back(flag);
+    }
+  }
+  std::sort(ours.begin(), ours.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::cout << absl::ProgramUsageMessage() << "\n\nflags:\n";
+  for (const absl::CommandLineFlag* flag : ours) {
+    std::cout << "  --" << flag->Name() << " (default: \""
+              << flag->DefaultValue() << "\")\n      " << flag->Help() << "\n";
+  }
+  std::cout << "\n  --flagfile=FILE reads flags from FILE, one --flag=value a "
+               "line (see deploy/identityd.flags).\n"
+               "  --helpfull lists Abseil's own flags too.\n";
+}
+
 int Run(Logger& logger) {
   const sigset_t stop_signals = StopSignals();
   identity::service::ServerConfig config;
@@ -141,12 +211,49 @@ int Run(Logger& logger) {
   config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
   config.lockout.max_failures = absl::GetFlag(FLAGS_lockout_threshold);
   config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);
+  config.lockout.max_failures_per_name =
+      absl::GetFlag(FLAGS_lockout_name_threshold);
+  config.lockout.name_lock_duration =
+      absl::GetFlag(FLAGS_lockout_name_duration);
+  config.lockout.max_lock_duration = absl::GetFlag(FLAGS_lockout_max_duration);
+  config.max_sessions_per_user = absl::GetFlag(FLAGS_max_sessions_per_user);
   config.lockout.max_failures_per_address =
       absl::GetFlag(FLAGS_max_failures_per_address);
   config.notify_outbox_file = absl::GetFlag(FLAGS_notify_outbox);
   config.notify_command = absl::GetFlag(FLAGS_notify_command);
   config.mfa_issuer = absl::GetFlag(FLAGS_mfa_issuer);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  absl::StatusOr<int> descriptors = identity::service::RaiseDescriptorLimit();
+  absl::StatusOr<int> connections =
+      descriptors.ok() ? identity::service::ConnectionsThatFit(
+                             *descriptors, absl::GetFlag(FLAGS_max_connections))
+                       : descriptors.status();
+  if (!connections.ok()) {
+    logger.Error("startup_failed",
+                 {{"error", std::string(connections.status().message())}});
+    return 1;
+  }
+  if (*connections < absl::GetFlag(FLAGS_max_connections)) {
+    logger.Warning(
+        "max_connections_lowered",
+        {{"max_connections", absl::StrCat(*connections)},
+         {"rlimit_nofile", absl::StrCat(*descriptors)},
+         {"message", "--max_connections lowered to fit RLIMIT_NOFILE"}});
+  }
+  config.max_connections = *connections;
+  config.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
+  config.max_open_streams = absl::GetFlag(FLAGS_max_open_streams);
+  config.max_resets_per_second =
+      absl::GetFlag(FLAGS_max_stream_resets_per_second);
+  config.grpc_memory_quota_mib = absl::GetFlag(FLAGS_grpc_memory_quota_mib);
+  config.store_unwritable_limit = absl::GetFlag(FLAGS_store_unwritable_limit);
+  // The monitor has logged why. Exiting without a clean close is safe:
+  // every acknowledged write is synced (kill -9 durability is tested).
+  config.on_store_unrecoverable = [&logger] {
+    logger.Flush();
+    std::_Exit(75);  // EX_TEMPFAIL: the supervisor restarts us
+  };
   const std::string password_file =
       absl::GetFlag(FLAGS_bootstrap_password_file);
   if (!password_file.empty()) {
@@ -173,7 +280,9 @@ int Run(Logger& logger) {
     // terminal, never kept in a log.
     std::cout << "\nBootstrap admin '" << config.bootstrap_admin
               << "' created. Its generated password, shown only now:\n\n    "
-              << *password << "\n\nUse it with 'authorization: Basic base64("
+              << *password << "\n\nSign in with 'identityctl --user "
+              << config.bootstrap_admin
+              << " login', or over gRPC with 'authorization: Basic base64("
               << config.bootstrap_admin << ":<password>)'.\n\n"
               << std::flush;
     identity::crypto::Cleanse(*password);
@@ -193,6 +302,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
       "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]");
+  if (WantsHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
+  }
   absl::ParseCommandLine(argc, argv);
   // absl::Mutex's deadlock detector builds a lock graph on every
   // acquisition: a debugging aid that costs a few percent of every call

@@ -74,7 +74,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::SendVerificationCode(
         SetTimestamp(absl::ToUnixMicros(sent->expire_time),
                      response.mutable_expire_time());
         return absl::OkStatus();
-      });
+      },
+      Access::kWrites, auth::SecondFactor::kNotRequired);
 }
 
 }  // namespace identity::service

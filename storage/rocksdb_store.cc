@@ -137,6 +137,20 @@ class RocksDbStore final : public Store {
     db_->Close().PermitUncheckedError();
   }
 
+  // --- health (self-contained: a write probe and RocksDB's Resume) --------
+
+  absl::Status CheckWritable() override {
+    rocksdb::Status s = WriteProbe();
+    if (s.ok()) return absl::OkStatus();
+    // A sticky background error stops every write until Resume() clears
+    // it; Resume fails (and changes nothing) while the fault persists.
+    // TransactionDB does not forward Resume (it answers NotSupported): ask
+    // the DB beneath it.
+    rocksdb::Status resumed = db_->GetRootDB()->Resume();
+    if (resumed.ok()) s = WriteProbe();
+    return Check(s, "write probe");
+  }
+
   // --- users --------------------------------------------------------------
 
   absl::Status CreateUser(const UserRecord& user,
@@ -255,6 +269,7 @@ class RocksDbStore final : public Store {
             if (absl::Status s = DeleteUserSessions(txn, user_id); !s.ok()) {
               return s;
             }
+            updated.set_credential_version(user->credential_version() + 1);
           }
           rocksdb::Status s =
               txn.Put(users_, ToSlice(user_id), updated.SerializeAsString());
@@ -309,6 +324,7 @@ class RocksDbStore final : public Store {
 
   absl::Status CreateAccessKey(const AccessKeyRecord& key,
                                int max_keys_per_user,
+                               const std::optional<CredentialCheck>& actor,
                                const AuditEvents& audit) override {
     if (absl::Status s = CheckId(key.user_id(), "user id"); !s.ok()) return s;
     if (absl::Status s = CheckId(key.access_key_id(), "access key id");
@@ -322,6 +338,12 @@ class RocksDbStore final : public Store {
           // so the count below cannot go stale before the commit.
           absl::StatusOr<UserRecord> owner = LockUser(txn, key.user_id());
           if (!owner.ok()) return owner.status();
+          if (actor.has_value()) {
+            absl::Status held = actor->user_id == key.user_id()
+                                    ? CheckCredentials(*owner, *actor)
+                                    : LockAndCheckCredentials(txn, *actor);
+            if (!held.ok()) return held;
+          }
           std::string ignored;
           rocksdb::Status s = txn.GetForUpdate(read_options_, access_keys_,
                                                key.access_key_id(), &ignored);
@@ -499,6 +521,8 @@ class RocksDbStore final : public Store {
 
   absl::Status CreateSession(absl::string_view token_hash,
                              const SessionRecord& session,
+                             const CredentialCheck& credentials,
+                             int max_sessions_per_user,
                              const AuditEvents& audit) override {
     if (absl::Status s = CheckId(session.user_id(), "user id"); !s.ok()) {
       return s;
@@ -509,6 +533,19 @@ class RocksDbStore final : public Store {
           // change cannot miss the new session.
           absl::StatusOr<UserRecord> user = LockUser(txn, session.user_id());
           if (!user.ok()) return user.status();
+          if (credentials.user_id != session.user_id()) {
+            return absl::InvalidArgumentError(
+                "storage: a session is checked against its own user");
+          }
+          if (absl::Status s = CheckCredentials(*user, credentials); !s.ok()) {
+            return s;
+          }
+          if (absl::Status s =
+                  EndOldestSessions(txn, session.user_id(),
+                                    std::max(0, max_sessions_per_user - 1));
+              !s.ok()) {
+            return s;
+          }
           rocksdb::Status s = txn.Put(sessions_, SessionKey(token_hash),
                                       session.SerializeAsString());
           if (s.ok()) {
@@ -701,6 +738,14 @@ class RocksDbStore final : public Store {
         absl::Hex(audit_sequence_.fetch_add(1), absl::kZeroPad16));
   }
 
+  // A tiny unsynced write in the default family, which holds no records:
+  // the cheapest way to learn whether the engine takes writes.
+  rocksdb::Status WriteProbe() {
+    rocksdb::WriteOptions options;
+    options.sync = false;
+    return db_->Put(options, db_->DefaultColumnFamily(), "write_probe", "");
+  }
+
   absl::Status WriteAuditEvents(rocksdb::Transaction& txn,
                                 const AuditEvents& events) {
     for (const AuditEventRecord& event : events) {
@@ -729,6 +774,62 @@ class RocksDbStore final : public Store {
     if (s.IsNotFound()) return absl::NotFoundError("user not found");
     if (!s.ok()) return Check(s, "lock user");
     return Parse<UserRecord>(bytes, "user");
+  }
+
+  static absl::Status CheckCredentials(const UserRecord& user,
+                                       const CredentialCheck& expected) {
+    if (user.disabled() ||
+        user.credential_version() != expected.credential_version) {
+      return absl::AbortedError(
+          "storage: the credentials changed while the request was checked");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status LockAndCheckCredentials(rocksdb::Transaction& txn,
+                                       const CredentialCheck& expected) {
+    absl::StatusOr<UserRecord> user = LockUser(txn, expected.user_id);
+    if (absl::IsNotFound(user.status())) {
+      return absl::AbortedError("storage: the acting user was deleted");
+    }
+    if (!user.ok()) return user.status();
+    return CheckCredentials(*user, expected);
+  }
+
+  // Deletes the user's oldest sessions until at most `keep` remain. Runs
+  // under the user's lock (CreateSession), so the count cannot go stale.
+  absl::Status EndOldestSessions(rocksdb::Transaction& txn,
+                                 absl::string_view user_id, int keep) {
+    const std::string prefix = UserSessionPrefix(user_id);
+    absl::StatusOr<std::vector<std::string>> hashes =
+        IndexedIds(txn, sessions_, prefix);
+    if (!hashes.ok()) return hashes.status();
+    if (static_cast<int>(hashes->size()) <= keep) return absl::OkStatus();
+    std::vector<std::pair<int64_t, std::string>> by_age;
+    by_age.reserve(hashes->size());
+    for (const std::string& hash : *hashes) {
+      std::string bytes;
+      rocksdb::Status s =
+          txn.Get(read_options_, sessions_, SessionKey(hash), &bytes);
+      if (!s.ok() && !s.IsNotFound()) return Check(s, "get session");
+      int64_t created = 0;
+      if (s.ok()) {
+        absl::StatusOr<SessionRecord> session =
+            Parse<SessionRecord>(bytes, "session");
+        if (!session.ok()) return session.status();
+        created = session->create_time_micros();
+      }
+      by_age.emplace_back(created, hash);
+    }
+    std::sort(by_age.begin(), by_age.end());
+    const size_t excess = by_age.size() - static_cast<size_t>(keep);
+    for (size_t i = 0; i < excess; ++i) {
+      const std::string& hash = by_age[i].second;
+      rocksdb::Status s = txn.Delete(sessions_, SessionKey(hash));
+      if (s.ok()) s = txn.Delete(sessions_, prefix + hash);
+      if (!s.ok()) return Check(s, "end oldest sessions");
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<AccessKeyRecord> LockAccessKey(rocksdb::Transaction& txn,
@@ -858,6 +959,7 @@ rocksdb::Options TunedOptions(const RocksDbStoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.keep_log_file_num = 5;
   db_options.max_open_files = 512;
+  if (options.env != nullptr) db_options.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_mib) << 20);
@@ -906,6 +1008,16 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(
   rocksdb::TransactionDB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::TransactionDB::Open(
       db_options, txn_db_options, options.path, descriptors, &handles, &raw_db);
+  if (s.IsIOError() &&
+      absl::StrContains(absl::AsciiStrToLower(s.ToString()), "lock")) {
+    // RocksDB's LOCK file is held: the store is open in another process
+    // (in practice a second identityd started on the same directory).
+    // RocksDB says so only in its message text.
+    return absl::UnavailableError(absl::StrCat(
+        "another identityd is using ", options.path,
+        " (its LOCK file is held): stop that one first, or give this one "
+        "its own data directory"));
+  }
   if (!s.ok()) return Check(s, absl::StrCat("open ", options.path));
   std::unique_ptr<rocksdb::TransactionDB> db(raw_db);
 

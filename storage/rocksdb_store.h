@@ -9,6 +9,10 @@
 #include "absl/status/statusor.h"
 #include "storage/store.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace identity::storage {
 
 // Column families, one per record kind. Exposed so that tests can scan the
@@ -40,6 +44,9 @@ struct RocksDbStoreOptions {
   // blocks), and the part of it the memtables may take.
   int block_cache_mib = 128;
   int write_buffers_mib = 64;
+  // The environment RocksDB does its file I/O through; null: the default.
+  // Tests pass one that injects faults.
+  rocksdb::Env* env = nullptr;
 };
 
 // Opens (creating if needed) a RocksDB TransactionDB-backed Store. Only one

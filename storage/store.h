@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,17 @@ namespace identity::storage {
 
 // Security events that record a change (see Store).
 using AuditEvents = std::vector<AuditEventRecord>;
+
+// The credentials a change is made on, checked inside the change's own
+// transaction: the user must still exist, be enabled and hold this
+// credential version. Every revoking update (UpdateUser with
+// revoke_sessions: a password set, a disable) bumps the version, so a
+// sign-in that verified a password before an admin reset it, or disabled
+// the user, cannot commit a session or a key after that change returned.
+struct CredentialCheck {
+  std::string user_id;
+  int64_t credential_version = 0;
+};
 
 // Which audit events to list, newest first.
 struct AuditQuery {
@@ -70,7 +82,8 @@ class Store {
   // `mutate` must not change the user id or name; an error from it aborts
   // the update and is returned. FailedPrecondition if the change would leave
   // no enabled admin. With `revoke_sessions`, the user's sessions are
-  // deleted in the same transaction. Returns the user as written.
+  // deleted and their credential version is bumped in the same transaction
+  // (see CredentialCheck). Returns the user as written.
   using UserMutation = std::function<absl::Status(UserRecord&)>;
   virtual absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
                                                 const UserMutation& mutate,
@@ -85,10 +98,13 @@ class Store {
   // Adds `key` for key.user_id() atomically with the count of that user's
   // keys: FailedPrecondition if the user already holds `max_keys_per_user`
   // keys (any status), NotFound if the user does not exist, AlreadyExists if
-  // the access key id is taken. Holds however many callers race.
-  virtual absl::Status CreateAccessKey(const AccessKeyRecord& key,
-                                       int max_keys_per_user,
-                                       const AuditEvents& audit) = 0;
+  // the access key id is taken. Holds however many callers race. With
+  // `actor`, Aborted unless the actor's credentials still hold (see
+  // CredentialCheck); without (a service principal), no such check.
+  virtual absl::Status CreateAccessKey(
+      const AccessKeyRecord& key, int max_keys_per_user,
+      const std::optional<CredentialCheck>& actor,
+      const AuditEvents& audit) = 0;
   virtual absl::StatusOr<AccessKeyRecord> GetAccessKey(
       absl::string_view access_key_id) = 0;
   // The user's keys, oldest first (ties broken by id).
@@ -127,9 +143,14 @@ class Store {
       absl::string_view user_name, const LoginAttemptsMutation& mutate,
       const AuditEvents& audit) = 0;
 
-  // Sessions, keyed by the SHA-256 of their token.
+  // Sessions, keyed by the SHA-256 of their token. Aborted unless
+  // `credentials` (the session's user) still hold. When the user already
+  // holds `max_sessions_per_user` sessions, the oldest are deleted in the
+  // same transaction to make room.
   virtual absl::Status CreateSession(absl::string_view token_hash,
                                      const SessionRecord& session,
+                                     const CredentialCheck& credentials,
+                                     int max_sessions_per_user,
                                      const AuditEvents& audit) = 0;
   virtual absl::StatusOr<SessionRecord> GetSession(
       absl::string_view token_hash) = 0;
@@ -154,6 +175,15 @@ class Store {
   // Audit events matching `query`, newest first.
   virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
       const AuditQuery& query) = 0;
+
+  // OK if the store accepts writes now. An engine that stops writing after
+  // a storage fault until told to resume (RocksDB's sticky background
+  // error, after a failed WAL write, flush or compaction) is asked to
+  // resume here first, so a transient fault (a full disk freed, descriptors
+  // back) heals without a restart. Writes nothing a reader sees. Called
+  // periodically by the health monitor; an engine with no such state keeps
+  // the default.
+  virtual absl::Status CheckWritable() { return absl::OkStatus(); }
 };
 
 }  // namespace identity::storage

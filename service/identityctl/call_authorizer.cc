@@ -8,7 +8,6 @@
 #include "service/identityctl/password_input.h"
 
 namespace identity::identityctl {
-namespace {}  // namespace
 
 CallAuthorizer::CallAuthorizer(AuthorizerOptions options)
     : options_(std::move(options)) {
@@ -25,6 +24,12 @@ CallAuthorizer::CallAuthorizer(AuthorizerOptions options)
 CallAuthorizer::~CallAuthorizer() {
   if (password_.has_value()) WipeSecret(*password_);
   if (session_.has_value()) WipeSecret(session_->token);
+  WipeSecret(options_.verification_code);
+}
+
+void CallAuthorizer::set_verification_code(std::string code) {
+  WipeSecret(options_.verification_code);
+  options_.verification_code = std::move(code);
 }
 
 std::string CallAuthorizer::user_name() const {

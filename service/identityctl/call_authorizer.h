@@ -44,6 +44,8 @@ class CallAuthorizer {
   // The user calls act for: --user, else the saved session's.
   std::string user_name() const;
   const AuthorizerOptions& options() const { return options_; }
+  // A code typed at a prompt, for the calls that follow (the same run).
+  void set_verification_code(std::string code);
 
  private:
   absl::Status AddPassword(grpc::ClientContext& context,

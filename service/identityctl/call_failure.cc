@@ -1,5 +1,6 @@
 #include "service/identityctl/call_failure.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -26,9 +27,50 @@ std::string RequestIdOf(const grpc::ClientContext& completed) {
   return std::string(id->second.data(), id->second.size());
 }
 
+namespace {
+
+// Why a call never reached identityd, said with the flag that fixes it.
+// gRPC reports these only as text, so the text is what is matched.
+std::string ExplainUnreachable(const grpc::Status& status,
+                               const std::string& server, bool over_tls) {
+  const std::string said = status.error_message();
+  std::string hint;
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    hint =
+        "no answer within --timeout: is identityd running there, and is "
+        "--server right?";
+  } else if (absl::StrContains(said, "Connection refused") ||
+             absl::StrContains(said, "No address") ||
+             absl::StrContains(said, "DNS resolution failed")) {
+    hint =
+        "is identityd running there? Start it (./deploy/dev-run.sh), or "
+        "point --server (or $IDENTITY_SERVER) at it";
+  } else if (!over_tls && absl::StrContains(said, "Socket closed")) {
+    hint =
+        "it closed the connection: if identityd serves TLS, pass --tls-ca "
+        "CA_FILE (and --tls-cert and --tls-key if it asks for a client "
+        "certificate)";
+  } else if (over_tls && absl::StrContains(said, "andshake")) {
+    hint =
+        "the TLS handshake failed: if identityd serves plaintext, drop "
+        "--tls-ca; otherwise check that --tls-ca signed its certificate "
+        "and, for mTLS, --tls-cert and --tls-key";
+  } else if (over_tls) {
+    hint =
+        "is identityd running there (--server)? If it requires a client "
+        "certificate, pass --tls-cert and --tls-key";
+  } else {
+    hint = "is identityd running there? See --server (or $IDENTITY_SERVER)";
+  }
+  return absl::StrCat("cannot reach identityd at ", server, ": ", hint, " (",
+                      said, ")");
+}
+
+}  // namespace
+
 Explanation ExplainCallFailure(const grpc::Status& status,
                                const std::string& request_id,
-                               const std::string& server) {
+                               const std::string& server, bool over_tls) {
   const std::string said = status.error_message();
   const std::string reason = ErrorReason(status);
   Explanation explanation{kExitFailure, ""};
@@ -41,9 +83,10 @@ Explanation ExplainCallFailure(const grpc::Status& status,
     explanation = {
         kExitCodeRequired,
         "a verification code is required: this account has an email, "
-        "mobile or MFA device bound. Run 'identityctl send-code --channel "
-        "email' (or sms), or open your MFA app, then repeat the command "
-        "with --code CODE."};
+        "mobile or MFA device bound. Run 'identityctl --user NAME "
+        "send-code' (--channel sms for the mobile) or open your MFA app, "
+        "then repeat the command with --code CODE. At a terminal "
+        "identityctl asks for the code itself."};
   } else if (reason == "TOO_MANY_ATTEMPTS") {
     explanation = {kExitLocked,
                    absl::StrCat("locked: ", said,
@@ -53,9 +96,8 @@ Explanation ExplainCallFailure(const grpc::Status& status,
     switch (status.error_code()) {
       case grpc::StatusCode::UNAVAILABLE:
       case grpc::StatusCode::DEADLINE_EXCEEDED:
-        explanation = {
-            kExitUnreachable,
-            absl::StrCat("cannot reach identityd at ", server, ": ", said)};
+        explanation = {kExitUnreachable,
+                       ExplainUnreachable(status, server, over_tls)};
         break;
       case grpc::StatusCode::UNAUTHENTICATED:
         explanation = {kExitUnauthenticated,

@@ -18,10 +18,13 @@ struct Explanation {
 };
 
 // A failed call. `request_id` (may be empty) is the id identityd echoed,
-// so a report can quote it; `server` is where the call went.
+// so a report can quote it; `server` is where the call went and `over_tls`
+// whether the channel speaks TLS, so that a connection failure can say
+// which flag to look at.
 Explanation ExplainCallFailure(const grpc::Status& status,
                                const std::string& request_id,
-                               const std::string& server);
+                               const std::string& server,
+                               bool over_tls = false);
 
 // The x-request-id identityd sent back on a call that has completed (a
 // blocking call that returned); empty if none.

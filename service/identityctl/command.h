@@ -24,9 +24,15 @@ struct CommandContext {
   std::string server;
   std::ostream& out;
   std::ostream& err;
+  // Whether the channel speaks TLS, so a connection failure names the
+  // right flags.
+  bool over_tls = false;
 
   // Authorizes a call with `proof`, makes it, and on failure explains it on
-  // `err`. Returns kExitOk or the failure's exit code.
+  // `err`. Returns kExitOk or the failure's exit code. When the call wants
+  // a verification code that was not given and a person is at the
+  // terminal, asks for one (see second_factor_prompt.h) and makes the call
+  // once more with it.
   int Invoke(Proof proof,
              const std::function<grpc::Status(grpc::ClientContext&)>& call);
   // Explains a failure that is not a call's on `err`; returns its code.

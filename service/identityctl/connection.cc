@@ -27,24 +27,24 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(
   if (options.tls_ca_file.empty()) {
     if (options.uses_client_certificate()) {
       return absl::InvalidArgumentError(
-          "--tls_cert needs --tls_ca: a client certificate is only sent over "
+          "--tls-cert needs --tls-ca: a client certificate is only sent over "
           "TLS");
     }
     credentials = grpc::InsecureChannelCredentials();
   } else {
     grpc::SslCredentialsOptions ssl;
-    absl::StatusOr<std::string> ca = ReadPem(options.tls_ca_file, "tls_ca");
+    absl::StatusOr<std::string> ca = ReadPem(options.tls_ca_file, "tls-ca");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *std::move(ca);
     if (options.uses_client_certificate() != !options.tls_key_file.empty()) {
-      return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
     }
     if (options.uses_client_certificate()) {
       absl::StatusOr<std::string> cert =
-          ReadPem(options.tls_cert_file, "tls_cert");
+          ReadPem(options.tls_cert_file, "tls-cert");
       if (!cert.ok()) return cert.status();
       absl::StatusOr<std::string> key =
-          ReadPem(options.tls_key_file, "tls_key");
+          ReadPem(options.tls_key_file, "tls-key");
       if (!key.ok()) return key.status();
       ssl.pem_cert_chain = *std::move(cert);
       ssl.pem_private_key = *std::move(key);

@@ -24,6 +24,7 @@ struct ConnectionOptions {
   absl::Duration timeout = absl::Seconds(30);
 
   bool uses_client_certificate() const { return !tls_cert_file.empty(); }
+  bool uses_tls() const { return !tls_ca_file.empty(); }
 };
 
 // A channel per the options; plaintext without a CA bundle. Files that

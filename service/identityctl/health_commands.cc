@@ -20,8 +20,8 @@ int Health(CommandContext& context) {
   grpc::health::v1::HealthCheckResponse response;
   const grpc::Status status = health->Check(&call, request, &response);
   if (!status.ok()) {
-    const Explanation explanation =
-        ExplainCallFailure(status, RequestIdOf(call), context.server);
+    const Explanation explanation = ExplainCallFailure(
+        status, RequestIdOf(call), context.server, context.over_tls);
     context.err << "identityctl: " << explanation.message << "\n";
     return explanation.exit_code;
   }

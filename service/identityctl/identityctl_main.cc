@@ -4,6 +4,8 @@
 //
 // Passwords are read from the terminal with echo off, or from
 // --password-file; never from a flag's value. Exit codes: exit_codes.h.
+#include <grpc/support/log.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -210,8 +212,9 @@ int Main(const std::vector<std::string>& argv) {
   authorization.timeout = connection.timeout;
   CallAuthorizer authorizer(std::move(authorization));
 
-  CommandContext context{*invocation,       *channel,  authorizer,
-                         connection.server, std::cout, std::cerr};
+  CommandContext context{*invocation,          *channel,  authorizer,
+                         connection.server,    std::cout, std::cerr,
+                         connection.uses_tls()};
   return command->run(context);
 }
 
@@ -219,6 +222,12 @@ int Main(const std::vector<std::string>& argv) {
 }  // namespace identity::identityctl
 
 int main(int argc, char** argv) {
+  // gRPC's own log lines ("Handshake failed with fatal error ...") would
+  // come before identityctl's explanation of the same failure, in words a
+  // user cannot act on; GRPC_VERBOSITY still brings them back.
+  if (std::getenv("GRPC_VERBOSITY") == nullptr) {
+    gpr_set_log_function([](gpr_log_func_args*) {});
+  }
   return identity::identityctl::Main(
       std::vector<std::string>(argv + 1, argv + argc));
 }

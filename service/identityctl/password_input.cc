@@ -22,14 +22,33 @@ namespace {
 // there is no terminal.
 absl::StatusOr<std::string> PromptWithoutEcho(absl::string_view prompt,
                                               absl::string_view file_flag) {
-  const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (tty < 0) {
+  if (!HasTerminal()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "no terminal to ask for the password on: give ", file_flag, " FILE"));
   }
+  absl::StatusOr<std::string> line = AskAtTerminal(prompt, /*echo=*/false);
+  if (!line.ok()) return line;
+  if (line->empty()) return absl::InvalidArgumentError("empty password");
+  return line;
+}
+
+}  // namespace
+
+bool HasTerminal() {
+  const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) return false;
+  close(tty);
+  return true;
+}
+
+absl::StatusOr<std::string> AskAtTerminal(absl::string_view prompt, bool echo) {
+  const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    return absl::FailedPreconditionError("no terminal to ask on");
+  }
   termios saved{};
   const bool is_terminal = tcgetattr(tty, &saved) == 0;
-  if (is_terminal) {
+  if (is_terminal && !echo) {
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
@@ -43,13 +62,10 @@ absl::StatusOr<std::string> PromptWithoutEcho(absl::string_view prompt,
   while (read(tty, &c, 1) == 1 && c != '\n') {
     if (c != '\r') line.push_back(c);
   }
-  if (is_terminal) tcsetattr(tty, TCSAFLUSH, &saved);
+  if (is_terminal && !echo) tcsetattr(tty, TCSAFLUSH, &saved);
   close(tty);
-  if (line.empty()) return absl::InvalidArgumentError("empty password");
   return line;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -21,6 +21,13 @@ absl::StatusOr<std::string> ReadPassword(const std::string& file,
 absl::StatusOr<std::string> ReadNewPassword(const std::string& file,
                                             absl::string_view prompt);
 
+// Whether a person can be asked: /dev/tty opens (a controlling terminal).
+bool HasTerminal();
+
+// One line typed at the terminal (/dev/tty) after `prompt`, echoed unless
+// `echo` is false; may be empty. FailedPrecondition without a terminal.
+absl::StatusOr<std::string> AskAtTerminal(absl::string_view prompt, bool echo);
+
 // Overwrites a copy of a secret before its memory is freed, and empties it.
 void WipeSecret(std::string& secret);
 

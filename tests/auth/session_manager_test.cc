@@ -86,7 +86,7 @@ TEST(Authenticator, RehashesAnOutdatedHashOnLogin) {
   PasswordHasher stronger({128, 1, 1});
   SessionManager sessions(*env.store, env.clock, SystemRandom(),
                           absl::Hours(1));
-  LoginThrottle throttle(*env.store, env.clock, LockoutPolicy{});
+  LoginThrottle throttle(*env.store, env.clock, *env.sealer, LockoutPolicy{});
   auto authenticator = Authenticator::New(*env.store, stronger, sessions,
                                           throttle, env.mfa, env.codes)
                            .value();

@@ -110,7 +110,9 @@ int Main() {
               auth::GenerateSecretAccessKey(auth::SystemRandom()).value();
           *key.mutable_sealed_secret() =
               sealer->Seal(key.access_key_id(), secret).value();
-          if (!store->CreateAccessKey(key, keys_per_user, {}).ok()) ++failures;
+          if (!store->CreateAccessKey(key, keys_per_user, std::nullopt, {})
+                   .ok())
+            ++failures;
         }
         if (i % 100000 == 0 && i > 0) {
           std::fprintf(stderr, "bulk load: %d users\n", i);

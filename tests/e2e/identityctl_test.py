@@ -116,7 +116,9 @@ class IdentityctlTest(unittest.TestCase):
             [IDENTITYCTL, "--server", server or f"127.0.0.1:{self.server.port}",
              "--session-file", os.path.join(self.dir, "session"), *args],
             cwd=self.dir, capture_output=True, text=True, timeout=60,
-            stdin=subprocess.DEVNULL)
+            # No controlling terminal, even when ctest runs in one: these
+            # are the runs of a script, which identityctl never prompts.
+            stdin=subprocess.DEVNULL, start_new_session=True)
         return done.returncode, done.stdout, done.stderr
 
     def admin(self, *args):
@@ -420,6 +422,75 @@ class IdentityctlTest(unittest.TestCase):
         self.assertEqual(os.waitstatus_to_exitcode(status), OK)
         self.assertIn(b"Signed in as kim", seen)
         self.assert_no_secret(pw.encode(), seen)
+
+
+    def run_at_terminal(self, args, answers):
+        """Runs identityctl on a pty; `answers` maps each prompt (bytes) to
+        what is typed there, a callable giving it when asked. Returns
+        (exit code, everything it showed)."""
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.dir)
+            os.execv(IDENTITYCTL, [
+                IDENTITYCTL, "--server", f"127.0.0.1:{self.server.port}",
+                "--session-file", os.path.join(self.dir, "session"), *args])
+        seen, answered = b"", 0
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            for prompt, answer in answers.items():
+                if seen[answered:].rstrip().endswith(prompt.rstrip()):
+                    os.write(fd, (answer() + "\n").encode())
+                    answered = len(seen)
+                    break
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), seen
+
+    def test_code_prompt_offers_to_send_one_then_takes_it(self):
+        pw = self.add_user("nina", "nina-password-1")
+        code, _, err = self.admin("user", "update", "nina", "--email",
+                                  "nina@example.com")
+        self.assertEqual(code, OK, err)
+        code, seen = self.run_at_terminal(
+            ["--user", "nina", "--password-file", pw, "login"],
+            {b"[Y/n] ": lambda: "", b"Verification code: ":
+             self.server.last_code})
+        self.assertEqual(code, OK, seen)
+        self.assertIn(b"Sent a code to n***@example.com", seen)
+        self.assertIn(b"Signed in as nina", seen)
+        self.assert_no_secret(self.server.last_code().encode(), seen)
+
+    def test_code_prompt_declined_takes_a_code_sent_before(self):
+        pw = self.add_user("omar", "omar-password-1")
+        code, _, err = self.admin("user", "update", "omar", "--email",
+                                  "omar@example.com")
+        self.assertEqual(code, OK, err)
+        as_omar = ("--user", "omar", "--password-file", pw)
+        code, _, err = self.ctl(*as_omar, "send-code")
+        self.assertEqual(code, OK, err)
+        code, seen = self.run_at_terminal(
+            [*as_omar, "create-key"],
+            {b"[Y/n] ": lambda: "n", b"Verification code: ":
+             self.server.last_code})
+        self.assertEqual(code, OK, seen)
+        self.assertNotIn(b"Sent a code", seen)
+        self.assertIn(b"Created access key", seen)
+        # A wrong code is asked for once only: it counts toward the lockout.
+        os.remove(os.path.join(self.dir, "credentials.csv"))
+        code, seen = self.run_at_terminal(
+            [*as_omar, "create-key"],
+            {b"[Y/n] ": lambda: "n", b"Verification code: ": lambda: "000000"})
+        self.assertEqual(code, UNAUTHENTICATED, seen)
+        self.assertEqual(seen.count(b"Verification code: "), 1, seen)
 
 
 class IdentityctlOverMutualTlsTest(unittest.TestCase):

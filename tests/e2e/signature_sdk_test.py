@@ -7,6 +7,7 @@ to VerifySignature through stubs generated from proto/. Then the refusals.
 
 Prints the requests it verified (method, path, version), never a secret.
 Every wait is bounded; exits non-zero on the first failure."""
+import atexit
 import base64
 import datetime
 import hashlib
@@ -63,7 +64,17 @@ identityd = subprocess.Popen(
     [IDENTITYD, "--listen=127.0.0.1:0", f"--data_dir={WORK}/data",
      f"--master_key_file={WORK}/master.key",
      f"--bootstrap_password_file={WORK}/admin.password"],
-    stderr=open(log_path, "w"))
+    stderr=open(log_path, "w"), stdout=subprocess.DEVNULL)
+
+
+def stop_identityd():
+    if identityd.poll() is None:
+        identityd.kill()
+        identityd.wait(timeout=30)
+
+
+# However the test ends, the server it started does not outlive it.
+atexit.register(stop_identityd)
 port = None
 for _ in range(1000):
     with open(log_path) as f:
@@ -481,11 +492,14 @@ keys.UpdateAccessKey(access_key_service_pb2.UpdateAccessKeyRequest(
     access_key_id=AK, status=access_key_service_pb2.AccessKey.ACTIVE),
     metadata=ADMIN)
 within_one_second("", put, "reactivated key")
+# Enabling a user takes the admin's password on the call, not a session.
 users.UpdateUser(user_service_pb2.UpdateUserRequest(
-    user_name="alice", enabled=False), metadata=ADMIN)
+    user_name="alice", enabled=False),
+    metadata=basic("admin", admin_password))
 within_one_second("InvalidAccessKeyId", put, "disabled owner")
 users.UpdateUser(user_service_pb2.UpdateUserRequest(
-    user_name="alice", enabled=True), metadata=ADMIN)
+    user_name="alice", enabled=True),
+    metadata=basic("admin", admin_password))
 within_one_second("", put, "re-enabled owner")
 
 # Callers: a user's session, a user's password, no credentials. (Disabling

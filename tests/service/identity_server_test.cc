@@ -363,10 +363,17 @@ TEST_F(IdentityServerTest, UsersCreateAndGet) {
   EXPECT_EQ(env_.users->CreateUser(&by_alice, request, &created).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // Dave has an email bound: his password alone reads nothing.
   grpc::ClientContext self;
   ServerEnv::SetBasic(self, "dave", "dave-password");
   v1::GetUserResponse got;
-  ASSERT_TRUE(env_.users->GetUser(&self, {}, &got).ok());
+  EXPECT_EQ(ErrorReason(env_.users->GetUser(&self, {}, &got)),
+            "VERIFICATION_CODE_REQUIRED");
+  grpc::ClientContext by_admin;
+  ServerEnv::SetBasic(by_admin, "admin", kAdminPassword);
+  v1::GetUserRequest get_dave;
+  get_dave.set_user_name("dave");
+  ASSERT_TRUE(env_.users->GetUser(&by_admin, get_dave, &got).ok());
   EXPECT_EQ(got.user().user_name(), "dave");
   EXPECT_EQ(got.user().email(), "dave@example.com");
   EXPECT_EQ(got.user().display_name(), "Dave Ops");

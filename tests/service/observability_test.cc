@@ -13,6 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "testing/server_env.h"
 
@@ -22,10 +24,29 @@ namespace {
 using testing::kAdminPassword;
 using testing::ServerEnv;
 
-// GET http://127.0.0.1:port/metrics, the body; empty on failure.
-std::string ScrapeMetrics(int port) {
+// A TCP connection to 127.0.0.1:port; -1 on failure.
+int ConnectTo(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// GET http://127.0.0.1:port/metrics, the body; empty on failure or when
+// no answer came within `timeout_seconds`.
+std::string ScrapeMetrics(int port, int timeout_seconds = 30) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return "";
+  const timeval timeout{timeout_seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
@@ -140,6 +161,31 @@ TEST(ObservabilityTest, MetricsCountCallsKeysLockoutsAndArgon2) {
         << line;
   }
   EXPECT_TRUE(typed.count("identity_worker_queue_depth"));
+}
+
+TEST(ObservabilityTest, MetricsAreScrapedWhileOtherClientsStall) {
+  ServerEnv env;
+  env.config().metrics_listen = "127.0.0.1:0";
+  env.Start();
+  const int port = env.server().metrics_port();
+  ASSERT_NE(port, 0);
+  // Three clients that send half a request and wait: each used to hold the
+  // endpoint's only thread for civetweb's 30 s request timeout.
+  std::vector<int> stalled;
+  for (int i = 0; i < 3; ++i) {
+    const int fd = ConnectTo(port);
+    ASSERT_GE(fd, 0);
+    const std::string half = "GET /metrics HTTP/1.1\r\nHost: x";
+    ASSERT_EQ(write(fd, half.data(), half.size()),
+              static_cast<ssize_t>(half.size()));
+    stalled.push_back(fd);
+  }
+  const absl::Time start = absl::Now();
+  const std::string metrics = ScrapeMetrics(port, /*timeout_seconds=*/3);
+  EXPECT_FALSE(metrics.empty())
+      << "no scrape answer within 3 s while 3 clients stalled";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  for (int fd : stalled) close(fd);
 }
 
 TEST(ObservabilityTest, MetricsAreOffUnlessAskedFor) {

@@ -128,9 +128,14 @@ TEST_F(SecondFactorServiceTest, CreateAccessKeyWithAnEmailedCode) {
 }
 
 TEST_F(SecondFactorServiceTest, AuditTrailIsForAdmins) {
+  env_.config().notify_outbox_file = env_.dir().Join("outbox.jsonl");
   Start();
+  v1::SendVerificationCodeResponse sent;
+  ASSERT_TRUE(SendCode(&sent).ok());
   grpc::ClientContext context;
   ServerEnv::SetBasic(context, "alice", kAlicePassword);
+  context.AddMetadata("x-verification-code",
+                      LastSentCode(env_.dir().Join("outbox.jsonl")));
   v1::ListAuditEventsResponse response;
   EXPECT_EQ(env_.audit->ListAuditEvents(&context, {}, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -213,8 +218,9 @@ TEST_F(SecondFactorServiceTest, MfaDeviceEnrolmentAndLoginWithIt) {
   status = env_.sessions->Login(&login_with_code, {}, &session);
   EXPECT_TRUE(status.ok()) << status.error_message();
 
+  // The session carries both factors.
   grpc::ClientContext get;
-  ServerEnv::SetBasic(get, "alice", kAlicePassword);
+  get.AddMetadata("authorization", "Bearer " + session.session_token());
   v1::GetUserResponse user;
   ASSERT_TRUE(env_.users->GetUser(&get, {}, &user).ok());
   EXPECT_TRUE(user.user().mfa_enabled());

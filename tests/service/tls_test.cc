@@ -250,5 +250,25 @@ TEST_F(TlsTest, PlaintextBeyondLoopbackNeedsInsecure) {
   EXPECT_TRUE(absl::StrContains(env_.ReadLog(), "insecure_listen"));
 }
 
+// A host name is loopback only if it resolves to loopback: the spelling
+// "127." proves nothing.
+TEST_F(TlsTest, PlaintextLoopbackIsJudgedByResolvedAddresses) {
+  for (const char* address : {"127.evil.example:0", "127.0.0.1.example:0"}) {
+    ServerConfig config = env_.config();
+    config.listen_address = address;
+    Logger logger(std::tmpfile());
+    absl::StatusOr<std::unique_ptr<IdentityServer>> refused =
+        IdentityServer::Start(config, logger);
+    ASSERT_FALSE(refused.ok()) << address;
+    EXPECT_TRUE(absl::IsFailedPrecondition(refused.status()))
+        << address << ": " << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "--insecure"));
+  }
+  // localhost resolves (/etc/hosts) to loopback only.
+  env_.config().listen_address = "localhost:0";
+  env_.Start();
+  EXPECT_FALSE(absl::StrContains(env_.ReadLog(), "insecure_listen"));
+}
+
 }  // namespace
 }  // namespace identity::service

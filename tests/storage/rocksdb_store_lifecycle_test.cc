@@ -151,8 +151,11 @@ TEST_F(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
 }
 
 TEST_F(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
-  ASSERT_TRUE(store_->CreateSession("hash-1", Session("U1", 100), {}).ok());
+  ASSERT_TRUE(
+      store_->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+  ASSERT_TRUE(
+      store_->CreateSession("hash-1", Session("U1", 100), {"U1", 0}, 100, {})
+          .ok());
   ASSERT_TRUE(store_->DeleteUser("U1", {}).ok());
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserById("U1").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserByName("alice").status()));
@@ -165,8 +168,10 @@ TEST_F(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
 }
 
 TEST_F(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
-  ASSERT_TRUE(store_->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
+  ASSERT_TRUE(
+      store_->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+  ASSERT_TRUE(
+      store_->CreateAccessKey(Key("K2", "U1"), 2, std::nullopt, {}).ok());
   AccessKeyRecord updated =
       store_
           ->UpdateAccessKey("K1",
@@ -179,10 +184,11 @@ TEST_F(StoreLifecycleTest, UpdateAndDeleteAccessKeys) {
   EXPECT_EQ(updated.status(), AccessKeyRecord::INACTIVE);
   // Inactive keys still count.
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store_->CreateAccessKey(Key("K3", "U1"), 2, {})));
+      store_->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {})));
   ASSERT_TRUE(store_->DeleteAccessKey("K1", {}).ok());
   EXPECT_TRUE(absl::IsNotFound(store_->DeleteAccessKey("K1", {})));
-  EXPECT_TRUE(store_->CreateAccessKey(Key("K3", "U1"), 2, {}).ok());
+  EXPECT_TRUE(
+      store_->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {}).ok());
   EXPECT_TRUE(absl::IsNotFound(
       store_
           ->UpdateAccessKey(
@@ -199,7 +205,8 @@ TEST_F(StoreLifecycleTest, DeletesAndCreatesRacingNeverExceedTheLimit) {
       for (int i = 0; i < 40; ++i) {
         if ((t + i) % 2 == 0) {
           store_
-              ->CreateAccessKey(Key(absl::StrCat("K", next_id++), "U1"), 2, {})
+              ->CreateAccessKey(Key(absl::StrCat("K", next_id++), "U1"), 2,
+                                std::nullopt, {})
               .IgnoreError();
         } else {
           std::vector<AccessKeyRecord> keys =
@@ -224,7 +231,8 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
     ASSERT_TRUE(store_->CreateUser(User(user_id, user_id), {}).ok());
     for (int k = 0; k < 2; ++k) {
       const std::string id = absl::StrCat("K", u * 10 + k);
-      ASSERT_TRUE(store_->CreateAccessKey(Key(id, user_id), 2, {}).ok());
+      ASSERT_TRUE(
+          store_->CreateAccessKey(Key(id, user_id), 2, std::nullopt, {}).ok());
       before.insert(id);
     }
   }
@@ -233,7 +241,9 @@ TEST_F(StoreLifecycleTest, PagingAllKeysReturnsEachOnceDuringInserts) {
     for (int i = 0; !stop; ++i) {
       const std::string user_id = absl::StrCat("Q", i);
       store_->CreateUser(User(user_id, user_id), {}).IgnoreError();
-      store_->CreateAccessKey(Key(absl::StrCat("K", 1000 + i), user_id), 2, {})
+      store_
+          ->CreateAccessKey(Key(absl::StrCat("K", 1000 + i), user_id), 2,
+                            std::nullopt, {})
           .IgnoreError();
     }
   });
@@ -266,13 +276,18 @@ TEST_F(StoreLifecycleTest, ListUsersPagesByName) {
 }
 
 TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
+  ASSERT_TRUE(store_
+                  ->CreateSession(std::string("h\0a", 3), Session("U1", 100),
+                                  {"U1", 0}, 100, {})
+                  .ok());
   ASSERT_TRUE(
-      store_->CreateSession(std::string("h\0a", 3), Session("U1", 100), {})
+      store_->CreateSession("hb", Session("U1", 300), {"U1", 0}, 100, {}).ok());
+  ASSERT_TRUE(
+      store_
+          ->CreateSession("hc", Session("ADMIN1", 300), {"ADMIN1", 0}, 100, {})
           .ok());
-  ASSERT_TRUE(store_->CreateSession("hb", Session("U1", 300), {}).ok());
-  ASSERT_TRUE(store_->CreateSession("hc", Session("ADMIN1", 300), {}).ok());
-  EXPECT_TRUE(
-      absl::IsNotFound(store_->CreateSession("hx", Session("NOPE", 300), {})));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->CreateSession("hx", Session("NOPE", 300), {"NOPE", 0}, 100, {})));
   EXPECT_EQ(store_->GetSession(std::string("h\0a", 3)).value().user_id(), "U1");
 
   EXPECT_EQ(store_->PurgeExpiredSessions(200).value(), 1);
@@ -292,6 +307,76 @@ TEST_F(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
                   .ok());
   EXPECT_TRUE(absl::IsNotFound(store_->GetSession("hb").status()));
   EXPECT_EQ(store_->PurgeExpiredSessions(1000).value(), 0);
+}
+
+TEST_F(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
+  const CredentialCheck verified{"U1", 0};
+  ASSERT_TRUE(
+      store_->CreateSession("h1", Session("U1", 300), verified, 100, {}).ok());
+  // A password set (a revoking update) bumps the credential version...
+  UserRecord reset =
+      store_
+          ->UpdateUser("U1", [](UserRecord&) { return absl::OkStatus(); },
+                       /*revoke_sessions=*/true, {})
+          .value();
+  EXPECT_EQ(reset.credential_version(), 1);
+  // ...so what was verified before it can no longer commit.
+  EXPECT_TRUE(absl::IsAborted(
+      store_->CreateSession("h2", Session("U1", 300), verified, 100, {})));
+  EXPECT_TRUE(absl::IsAborted(
+      store_->CreateAccessKey(Key("K1", "U1"), 2, verified, {})));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetAccessKey("K1").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetSession("h2").status()));
+  // The new version commits; an admin acting for alice is checked on the
+  // admin's own record.
+  EXPECT_TRUE(
+      store_->CreateSession("h3", Session("U1", 300), {"U1", 1}, 100, {}).ok());
+  EXPECT_TRUE(store_
+                  ->CreateAccessKey(Key("K2", "U1"), 2,
+                                    CredentialCheck{"ADMIN1", 0}, {})
+                  .ok());
+  EXPECT_TRUE(absl::IsAborted(store_->CreateAccessKey(
+      Key("K3", "U1"), 2, CredentialCheck{"ADMIN1", 7}, {})));
+  EXPECT_TRUE(absl::IsAborted(store_->CreateAccessKey(
+      Key("K3", "U1"), 2, CredentialCheck{"GONE", 0}, {})));
+}
+
+TEST_F(StoreLifecycleTest, DisabledUserGetsNoNewSessionOrKey) {
+  ASSERT_TRUE(store_
+                  ->UpdateUser("U1",
+                               [](UserRecord& u) {
+                                 u.set_disabled(true);
+                                 return absl::OkStatus();
+                               },
+                               /*revoke_sessions=*/true, {})
+                  .ok());
+  const CredentialCheck current{"U1", 1};
+  EXPECT_TRUE(absl::IsAborted(
+      store_->CreateSession("h1", Session("U1", 300), current, 100, {})));
+  EXPECT_TRUE(absl::IsAborted(
+      store_->CreateAccessKey(Key("K1", "U1"), 2, current, {})));
+}
+
+TEST_F(StoreLifecycleTest, SessionCapEndsTheOldestSessions) {
+  for (int i = 0; i < 5; ++i) {
+    SessionRecord session = Session("U1", 1000);
+    session.set_create_time_micros(100 + i);
+    ASSERT_TRUE(store_
+                    ->CreateSession(absl::StrCat("h", i), session, {"U1", 0},
+                                    /*max_sessions_per_user=*/3, {})
+                    .ok());
+  }
+  EXPECT_TRUE(absl::IsNotFound(store_->GetSession("h0").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetSession("h1").status()));
+  for (const char* kept : {"h2", "h3", "h4"}) {
+    EXPECT_TRUE(store_->GetSession(kept).ok()) << kept;
+  }
+  // Other users' sessions are untouched.
+  ASSERT_TRUE(store_
+                  ->CreateSession("admin", Session("ADMIN1", 1000),
+                                  {"ADMIN1", 0}, 1, {})
+                  .ok());
+  EXPECT_TRUE(store_->GetSession("h4").ok());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -69,14 +70,17 @@ TEST_F(RocksDbStoreTest, CreateUserRefusesTakenNameOrId) {
 TEST_F(RocksDbStoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
   auto store = Open();
   ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
-  EXPECT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
   EXPECT_TRUE(
-      absl::IsAlreadyExists(store->CreateAccessKey(Key("K1", "U1"), 2, {})));
-  EXPECT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
+      store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {})));
+  EXPECT_TRUE(
+      store->CreateAccessKey(Key("K2", "U1"), 2, std::nullopt, {}).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store->CreateAccessKey(Key("K3", "U1"), 2, {})));
+      store->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {})));
   EXPECT_TRUE(absl::IsNotFound(store->GetAccessKey("K3").status()));
-  EXPECT_TRUE(absl::IsNotFound(store->CreateAccessKey(Key("K4", "U9"), 2, {})));
+  EXPECT_TRUE(absl::IsNotFound(
+      store->CreateAccessKey(Key("K4", "U9"), 2, std::nullopt, {})));
   EXPECT_EQ(store->GetAccessKey("K2").value().sealed_secret().ciphertext(),
             "sealed-bytes");
 }
@@ -86,9 +90,12 @@ TEST_F(RocksDbStoreTest, ListIsPerUserOldestFirst) {
   // "U1" is a prefix of "U10": the index must still keep them apart.
   ASSERT_TRUE(store->CreateUser(User("U1", "a"), {}).ok());
   ASSERT_TRUE(store->CreateUser(User("U10", "b"), {}).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KB", "U1", 20), 5, {}).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KA", "U1", 10), 5, {}).ok());
-  ASSERT_TRUE(store->CreateAccessKey(Key("KC", "U10", 5), 5, {}).ok());
+  ASSERT_TRUE(
+      store->CreateAccessKey(Key("KB", "U1", 20), 5, std::nullopt, {}).ok());
+  ASSERT_TRUE(
+      store->CreateAccessKey(Key("KA", "U1", 10), 5, std::nullopt, {}).ok());
+  ASSERT_TRUE(
+      store->CreateAccessKey(Key("KC", "U10", 5), 5, std::nullopt, {}).ok());
   std::vector<AccessKeyRecord> keys = store->ListAccessKeys("U1").value();
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].access_key_id(), "KA");
@@ -113,8 +120,8 @@ TEST_F(RocksDbStoreTest, ConcurrentCreatesNeverExceedTheLimit) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 32; ++t) {
     threads.emplace_back([&, t] {
-      absl::Status s =
-          store->CreateAccessKey(Key(absl::StrCat("K", t), "U1"), 2, {});
+      absl::Status s = store->CreateAccessKey(Key(absl::StrCat("K", t), "U1"),
+                                              2, std::nullopt, {});
       if (s.ok()) {
         ++created;
       } else if (absl::IsFailedPrecondition(s)) {
@@ -135,14 +142,16 @@ TEST_F(RocksDbStoreTest, EverythingSurvivesARestart) {
   {
     auto store = Open();
     ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
-    ASSERT_TRUE(store->CreateAccessKey(Key("K1", "U1"), 2, {}).ok());
-    ASSERT_TRUE(store->CreateAccessKey(Key("K2", "U1"), 2, {}).ok());
+    ASSERT_TRUE(
+        store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+    ASSERT_TRUE(
+        store->CreateAccessKey(Key("K2", "U1"), 2, std::nullopt, {}).ok());
   }
   auto store = Open();
   EXPECT_EQ(store->GetUserByName("alice").value().user_id(), "U1");
   EXPECT_EQ(store->ListAccessKeys("U1").value().size(), 2u);
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store->CreateAccessKey(Key("K3", "U1"), 2, {})));
+      store->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {})));
 }
 
 TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
@@ -150,6 +159,11 @@ TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
   absl::StatusOr<std::unique_ptr<Store>> second =
       OpenRocksDbStore(testing::StoreOptions(dir_.Join("db"), true));
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+  // Said so that the operator knows what to stop.
+  EXPECT_TRUE(absl::StrContains(
+      second.status().message(),
+      absl::StrCat("another identityd is using ", dir_.Join("db"))))
+      << second.status();
 }
 
 // Writes `value` under `key` in column family `family`, bypassing the store.

@@ -35,7 +35,7 @@ struct AuthEnv {
                      std::string(32, 'k')}})
                    .value()),
         sessions(*store, clock, auth::SystemRandom(), absl::Hours(1)),
-        throttle(*store, clock, auth::LockoutPolicy{}),
+        throttle(*store, clock, *sealer, auth::LockoutPolicy{}),
         codes(*store, *sealer, clock, auth::SystemRandom(), notifier),
         mfa(*store, *sealer, clock, auth::SystemRandom(), "identity-test"),
         authenticator(auth::Authenticator::New(*store, hasher, sessions,

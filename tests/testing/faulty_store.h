@@ -42,9 +42,11 @@ class FaultyStore final : public storage::Store {
                           const storage::AuditEvents& audit) override {
     return Write([&] { return real_.DeleteUser(user_id, audit); });
   }
-  absl::Status CreateAccessKey(const storage::AccessKeyRecord& key, int max,
-                               const storage::AuditEvents& audit) override {
-    return Write([&] { return real_.CreateAccessKey(key, max, audit); });
+  absl::Status CreateAccessKey(
+      const storage::AccessKeyRecord& key, int max,
+      const std::optional<storage::CredentialCheck>& actor,
+      const storage::AuditEvents& audit) override {
+    return Write([&] { return real_.CreateAccessKey(key, max, actor, audit); });
   }
   absl::StatusOr<storage::AccessKeyRecord> GetAccessKey(
       absl::string_view id) override {
@@ -80,8 +82,13 @@ class FaultyStore final : public storage::Store {
   }
   absl::Status CreateSession(absl::string_view hash,
                              const storage::SessionRecord& session,
+                             const storage::CredentialCheck& credentials,
+                             int max_sessions,
                              const storage::AuditEvents& audit) override {
-    return Write([&] { return real_.CreateSession(hash, session, audit); });
+    return Write([&] {
+      return real_.CreateSession(hash, session, credentials, max_sessions,
+                                 audit);
+    });
   }
   absl::StatusOr<storage::SessionRecord> GetSession(
       absl::string_view hash) override {

@@ -101,6 +101,35 @@ TEST(CallFailure, EachReasonAndCodeHasItsExitCode) {
   }
 }
 
+TEST(CallFailure, UnreachableSaysWhichFlagToLookAt) {
+  const grpc::Status refused(
+      grpc::StatusCode::UNAVAILABLE,
+      "failed to connect to all addresses; last error: UNKNOWN: "
+      "ipv4:127.0.0.1:1: Failed to connect to remote host: Connection "
+      "refused");
+  const grpc::Status closed(grpc::StatusCode::UNAVAILABLE,
+                            "failed to connect to all addresses; last error: "
+                            "UNAVAILABLE: ipv4:127.0.0.1:2: Socket closed");
+  const grpc::Status handshake(
+      grpc::StatusCode::UNAVAILABLE,
+      "failed to connect to all addresses; last error: UNKNOWN: "
+      "ipv4:127.0.0.1:3: Ssl handshake failed: SSL_ERROR_SSL");
+  EXPECT_NE(
+      ExplainCallFailure(refused, "", "h:1")
+          .message.find(
+              "cannot reach identityd at h:1: is identityd running there? "
+              "Start it (./deploy/dev-run.sh), or point --server"),
+      std::string::npos);
+  EXPECT_NE(ExplainCallFailure(closed, "", "h:1", /*over_tls=*/false)
+                .message.find("if identityd serves TLS, pass --tls-ca"),
+            std::string::npos);
+  EXPECT_NE(ExplainCallFailure(handshake, "", "h:1", /*over_tls=*/true)
+                .message.find("if identityd serves plaintext, drop --tls-ca"),
+            std::string::npos);
+  EXPECT_EQ(ExplainCallFailure(handshake, "", "h:1", true).exit_code,
+            kExitUnreachable);
+}
+
 TEST(CallFailure, QuotesTheRequestId) {
   EXPECT_NE(ExplainCallFailure(grpc::Status(grpc::StatusCode::INTERNAL, "x"),
                                "abc-0001", "h:1")

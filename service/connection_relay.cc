@@ -1,0 +1,674 @@
+#include "service/connection_relay.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace identity::service {
+namespace {
+
+constexpr size_t kBufferBytes = 64 * 1024;
+constexpr int kMaxEvents = 256;
+// After an accept failed for want of descriptors, how long the listener
+// rests before trying again (the loop keeps relaying meanwhile).
+constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(50);
+
+constexpr size_t kPrefaceBytes = 24;  // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+constexpr uint8_t kData = 0x0;
+constexpr uint8_t kHeaders = 0x1;
+constexpr uint8_t kRstStream = 0x3;
+constexpr uint8_t kEndStream = 0x1;
+// Far above gRPC's SETTINGS_MAX_FRAME_SIZE (16 KiB): a longer frame is not
+// HTTP/2 from a client gRPC would serve.
+constexpr uint32_t kMaxFramePayload = 1 << 24;
+
+// A bounded FIFO of bytes between two sockets.
+struct Pipe {
+  char data[kBufferBytes];
+  size_t begin = 0;
+  size_t end = 0;
+  bool eof = false;  // the reading side saw EOF
+
+  size_t size() const { return end - begin; }
+  size_t space() const { return kBufferBytes - end; }
+  void Compact() {
+    if (begin == end) {
+      begin = end = 0;
+    } else if (begin > 0 && space() < kBufferBytes / 4) {
+      std::memmove(data, data + begin, size());
+      end -= begin;
+      begin = 0;
+    }
+  }
+};
+
+// Finds HTTP/2 frame headers in a byte stream, however it is split.
+class FrameScanner {
+ public:
+  explicit FrameScanner(size_t preface_bytes) : skip_(preface_bytes) {}
+
+  struct Header {
+    uint32_t length;
+    uint8_t type;
+    uint8_t flags;
+    uint32_t stream_id;
+  };
+
+  // Calls on_header(const Header&) for each complete frame header in
+  // `data`; stops early (returning false) when it returns false.
+  template <typename OnHeader>
+  bool Scan(const char* data, size_t size, OnHeader on_header) {
+    while (size > 0) {
+      if (skip_ > 0) {
+        const size_t n = std::min<size_t>(skip_, size);
+        skip_ -= n;
+        data += n;
+        size -= n;
+        continue;
+      }
+      const size_t n = std::min(sizeof(header_) - have_, size);
+      std::memcpy(header_ + have_, data, n);
+      have_ += n;
+      data += n;
+      size -= n;
+      if (have_ < sizeof(header_)) break;
+      have_ = 0;
+      Header header;
+      header.length = (uint32_t{header_[0]} << 16) |
+                      (uint32_t{header_[1]} << 8) | header_[2];
+      header.type = header_[3];
+      header.flags = header_[4];
+      header.stream_id =
+          ((uint32_t{header_[5]} << 24) | (uint32_t{header_[6]} << 16) |
+           (uint32_t{header_[7]} << 8) | header_[8]) &
+          0x7fffffffu;
+      skip_ = header.length;
+      if (!on_header(header)) return false;
+    }
+    return true;
+  }
+
+ private:
+  size_t skip_;
+  unsigned char header_[9];
+  size_t have_ = 0;
+};
+
+}  // namespace
+
+bool ConnectionRelay::TakeToken(TokenBucket& bucket, double rate, double burst,
+                                absl::Time now) {
+  if (bucket.refilled == absl::InfinitePast()) {
+    bucket.tokens = burst;
+  } else {
+    bucket.tokens = std::min(
+        burst,
+        bucket.tokens + rate * absl::ToDoubleSeconds(now - bucket.refilled));
+  }
+  bucket.refilled = now;
+  if (bucket.tokens < 1.0) return false;
+  bucket.tokens -= 1.0;
+  return true;
+}
+
+namespace {
+
+void SetNonBlocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// gRPC's spelling of a socket address: "ipv4:1.2.3.4:5" / "ipv6:[::1]:5".
+std::string PeerString(const sockaddr_storage& address) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    inet_ntop(AF_INET, &v4.sin_addr, host, sizeof(host));
+    return absl::StrCat("ipv4:", host, ":", ntohs(v4.sin_port));
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+    if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+      inet_ntop(AF_INET, &v6.sin6_addr.s6_addr[12], host, sizeof(host));
+      return absl::StrCat("ipv4:", host, ":", ntohs(v6.sin6_port));
+    }
+    inet_ntop(AF_INET6, &v6.sin6_addr, host, sizeof(host));
+    return absl::StrCat("ipv6:[", host, "]:", ntohs(v6.sin6_port));
+  }
+  return "unknown";
+}
+
+int LocalPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return 0;
+  }
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in&>(address).sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<sockaddr_in6&>(address).sin6_port);
+  }
+  return 0;
+}
+
+}  // namespace
+
+struct ConnectionRelay::Endpoint {
+  Connection* connection;
+  bool is_client;
+};
+
+struct ConnectionRelay::Connection {
+  Connection()
+      : client{this, true},
+        backend{this, false},
+        from_client(kPrefaceBytes),
+        from_server(0) {}
+
+  Endpoint client;
+  Endpoint backend;
+  int client_fd = -1;
+  int backend_fd = -1;
+  int backend_local_port = 0;
+  bool backend_connected = false;
+  // Closed: its descriptors are gone and it waits in the graveyard until
+  // the current batch of events (which may still name it) is done.
+  bool closed = false;
+  bool client_write_shut = false;
+  bool backend_write_shut = false;
+  uint32_t client_events = 0;
+  uint32_t backend_events = 0;
+  Pipe to_backend;
+  Pipe to_client;
+  FrameScanner from_client;
+  FrameScanner from_server;
+  absl::flat_hash_set<uint32_t> open_streams;
+  uint32_t last_client_stream = 0;
+  TokenBucket resets;  // client RST_STREAM frames
+};
+
+absl::StatusOr<std::unique_ptr<ConnectionRelay>> ConnectionRelay::Start(
+    const ConnectionRelayOptions& options, Logger& logger) {
+  std::unique_ptr<ConnectionRelay> relay(new ConnectionRelay(options, logger));
+  if (absl::Status s = relay->Listen(); !s.ok()) return s;
+  relay->thread_ = std::thread([r = relay.get()] { r->Loop(); });
+  return relay;
+}
+
+ConnectionRelay::ConnectionRelay(const ConnectionRelayOptions& options,
+                                 Logger& logger)
+    : options_(options), logger_(logger) {}
+
+ConnectionRelay::~ConnectionRelay() { Stop(); }
+
+absl::Status ConnectionRelay::Listen() {
+  const std::string& address = options_.listen_address;
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen must be host:port, not ", address));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int error =
+      getaddrinfo(host.empty() || host == "*" ? nullptr : host.c_str(),
+                  absl::StrCat(port).c_str(), &hints, &found);
+  if (error != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot resolve --listen ", address, ": ", gai_strerror(error)));
+  }
+  std::string last_error = "no address";
+  for (addrinfo* at = found; at != nullptr; at = at->ai_next) {
+    const int fd = socket(at->ai_family, at->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (at->ai_family == AF_INET6) {
+      // "[::]" serves IPv4 too, as gRPC's listener does.
+      const int zero = 0;
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    }
+    if (bind(fd, at->ai_addr, at->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+      listen_fd_ = fd;
+      break;
+    }
+    last_error = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  if (listen_fd_ < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, ": ", last_error));
+  }
+  SetNonBlocking(listen_fd_);
+  port_ = LocalPort(listen_fd_);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (epoll_fd_ < 0 || stop_fd_ < 0 || reserve_fd_ < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot set up the accept loop: ", std::strerror(errno)));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;  // the listener
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event);
+  event.data.ptr = this;  // the stop signal
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &event);
+  return absl::OkStatus();
+}
+
+void ConnectionRelay::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (thread_.joinable()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
+    thread_.join();
+  }
+  for (auto& entry : connections_) {
+    close(entry.second->client_fd);
+    close(entry.second->backend_fd);
+  }
+  connections_.clear();
+  graveyard_.clear();
+  for (int fd : {listen_fd_, epoll_fd_, stop_fd_, reserve_fd_}) {
+    if (fd >= 0) close(fd);
+  }
+  listen_fd_ = epoll_fd_ = stop_fd_ = reserve_fd_ = -1;
+}
+
+std::string ConnectionRelay::ClientPeer(absl::string_view grpc_peer) const {
+  const size_t colon = grpc_peer.rfind(':');
+  int port = 0;
+  if (absl::StartsWith(grpc_peer, "ipv4:127.0.0.1:") &&
+      absl::SimpleAtoi(grpc_peer.substr(colon + 1), &port)) {
+    absl::MutexLock lock(&mu_);
+    auto it = peers_.find(port);
+    if (it != peers_.end()) return it->second;
+  }
+  return std::string(grpc_peer);
+}
+
+ConnectionRelay::Stats ConnectionRelay::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void ConnectionRelay::Loop() {
+  epoll_event events[kMaxEvents];
+  absl::Time accept_paused_until = absl::InfinitePast();
+  bool listening = true;
+  while (true) {
+    const int timeout_ms = listening ? -1 : 10;
+    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    if (!listening && absl::Now() >= accept_paused_until) {
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.ptr = nullptr;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event);
+      listening = true;
+    }
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == this) return;  // Stop()
+      if (tag == nullptr) {
+        AcceptAll();
+        if (reserve_fd_ < 0) {
+          // Out of descriptors even after shedding: rest the listener so
+          // the loop does not spin, and keep relaying.
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+          listening = false;
+          accept_paused_until = absl::Now() + kAcceptBackoff;
+          reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        continue;
+      }
+      auto* endpoint = static_cast<Endpoint*>(tag);
+      // Closed earlier in this batch: kept alive until the batch ends.
+      if (endpoint->connection->closed) continue;
+      Service(*endpoint, events[i].events);
+    }
+    graveyard_.clear();
+  }
+}
+
+void ConnectionRelay::AcceptAll() {
+  for (int burst = 0; burst < 64; ++burst) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address),
+                           &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Use the reserve descriptor to take the connection off the
+        // backlog and close it: the client gets a prompt close, the
+        // listener keeps working. The reserve is reopened by the caller.
+        if (reserve_fd_ >= 0) {
+          close(reserve_fd_);
+          reserve_fd_ = -1;
+          const int shed = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+          if (shed >= 0) close(shed);
+        }
+        absl::MutexLock lock(&mu_);
+        ++stats_.shed_out_of_descriptors;
+        if (stats_.shed_out_of_descriptors % 1000 == 1) {
+          logger_.Warning(
+              "accept_out_of_descriptors",
+              {{"shed", absl::StrCat(stats_.shed_out_of_descriptors)}});
+        }
+      }
+      return;  // EAGAIN, or an error the next readiness retries
+    }
+    if (static_cast<int>(connections_.size()) >= options_.max_connections) {
+      close(fd);
+      absl::MutexLock lock(&mu_);
+      if (stats_.refused_at_limit++ % 1000 == 0) {
+        logger_.Warning(
+            "connection_limit_reached",
+            {{"max_connections", absl::StrCat(options_.max_connections)},
+             {"refused", absl::StrCat(stats_.refused_at_limit)}});
+      }
+      continue;
+    }
+    Open(fd, PeerString(address));
+  }
+}
+
+void ConnectionRelay::Open(int client_fd, const std::string& client_peer) {
+  const int backend_fd =
+      socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (backend_fd < 0) {
+    close(client_fd);
+    absl::MutexLock lock(&mu_);
+    ++stats_.shed_out_of_descriptors;
+    return;
+  }
+  const int one = 1;
+  setsockopt(backend_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sockaddr_in backend{};
+  backend.sin_family = AF_INET;
+  backend.sin_port = htons(static_cast<uint16_t>(options_.backend_port));
+  backend.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(backend_fd, reinterpret_cast<sockaddr*>(&backend),
+              sizeof(backend)) != 0 &&
+      errno != EINPROGRESS) {
+    close(backend_fd);
+    close(client_fd);
+    return;
+  }
+  auto owned = std::make_unique<Connection>();
+  Connection& connection = *owned;
+  connection.client_fd = client_fd;
+  connection.backend_fd = backend_fd;
+  connection.backend_local_port = LocalPort(backend_fd);
+  connections_.emplace(&connection, std::move(owned));
+  {
+    absl::MutexLock lock(&mu_);
+    peers_[connection.backend_local_port] = client_peer;
+    ++stats_.accepted;
+    stats_.connections = static_cast<int>(connections_.size());
+  }
+  epoll_event event{};
+  event.events = 0;
+  event.data.ptr = &connection.client;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client_fd, &event);
+  event.data.ptr = &connection.backend;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, backend_fd, &event);
+  UpdateInterest(connection);
+}
+
+void ConnectionRelay::Service(Endpoint& endpoint, uint32_t events) {
+  Connection& connection = *endpoint.connection;
+  if (!endpoint.is_client && !connection.backend_connected &&
+      (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    int error = 0;
+    socklen_t length = sizeof(error);
+    getsockopt(connection.backend_fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      Close(connection, "backend_unreachable");
+      return;
+    }
+    connection.backend_connected = true;
+  }
+  if (Pump(connection)) UpdateInterest(connection);
+}
+
+bool ConnectionRelay::Pump(Connection& c) {
+  // Read from each side into its pipe, inspecting what was read, then
+  // write out whatever the pipes hold; repeat while anything moved.
+  for (int round = 0; round < 16; ++round) {
+    bool moved = false;
+    struct Direction {
+      int from;
+      int to;
+      Pipe* pipe;
+      bool from_client;
+      bool* to_write_shut;
+    };
+    Direction directions[2] = {
+        {c.client_fd, c.backend_fd, &c.to_backend, true, &c.backend_write_shut},
+        {c.backend_fd, c.client_fd, &c.to_client, false, &c.client_write_shut},
+    };
+    for (Direction& d : directions) {
+      if (!d.from_client && !c.backend_connected) continue;
+      Pipe& pipe = *d.pipe;
+      if (!pipe.eof && pipe.space() > 0) {
+        const ssize_t n = recv(d.from, pipe.data + pipe.end, pipe.space(), 0);
+        if (n > 0) {
+          if (options_.inspect_http2) {
+            if (d.from_client) {
+              if (const char* reason =
+                      InspectFromClient(c, pipe.data + pipe.end, n)) {
+                if (!c.closed) Close(c, reason);
+                return false;
+              }
+            } else {
+              InspectFromServer(c, pipe.data + pipe.end, n);
+            }
+          }
+          pipe.end += n;
+          moved = true;
+        } else if (n == 0) {
+          pipe.eof = true;
+          moved = true;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          Close(c, nullptr);
+          return false;
+        }
+      }
+      if (d.to == c.backend_fd && !c.backend_connected) continue;
+      if (pipe.size() > 0) {
+        const ssize_t n =
+            send(d.to, pipe.data + pipe.begin, pipe.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+          pipe.begin += n;
+          moved = true;
+        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                   errno != EINTR) {
+          Close(c, nullptr);
+          return false;
+        }
+      }
+      pipe.Compact();
+      if (pipe.eof && pipe.size() == 0 && !*d.to_write_shut) {
+        shutdown(d.to, SHUT_WR);
+        *d.to_write_shut = true;
+      }
+    }
+    if ((c.to_backend.eof && c.to_backend.size() == 0 && c.to_client.eof &&
+         c.to_client.size() == 0)) {
+      Close(c, nullptr);
+      return false;
+    }
+    if (!moved) break;
+  }
+  return true;
+}
+
+void ConnectionRelay::UpdateInterest(Connection& c) {
+  uint32_t client = 0;
+  uint32_t backend = 0;
+  if (!c.to_backend.eof && c.to_backend.space() > 0) client |= EPOLLIN;
+  if (c.to_client.size() > 0) client |= EPOLLOUT;
+  if (!c.backend_connected) {
+    backend |= EPOLLOUT;
+  } else {
+    if (!c.to_client.eof && c.to_client.space() > 0) backend |= EPOLLIN;
+    if (c.to_backend.size() > 0) backend |= EPOLLOUT;
+  }
+  if (client != c.client_events) {
+    epoll_event event{};
+    event.events = client;
+    event.data.ptr = &c.client;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.client_fd, &event);
+    c.client_events = client;
+  }
+  if (backend != c.backend_events) {
+    epoll_event event{};
+    event.events = backend;
+    event.data.ptr = &c.backend;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.backend_fd, &event);
+    c.backend_events = backend;
+  }
+}
+
+const char* ConnectionRelay::InspectFromClient(Connection& c, const char* data,
+                                               size_t size) {
+  const char* violation = nullptr;
+  c.from_client.Scan(data, size, [&](const FrameScanner::Header& frame) {
+    if (frame.length > kMaxFramePayload) {
+      violation = "http2_frame_too_large";
+      return false;
+    }
+    if (frame.type == kHeaders && frame.stream_id > c.last_client_stream) {
+      c.last_client_stream = frame.stream_id;
+      if (static_cast<int>(c.open_streams.size()) >=
+          options_.max_streams_per_connection) {
+        violation = "http2_too_many_streams";
+        return false;
+      }
+      c.open_streams.insert(frame.stream_id);
+      if (++open_streams_ > options_.max_open_streams && EvictLargest(c)) {
+        violation = "http2_too_many_streams";  // c itself holds the most
+        return false;
+      }
+    } else if (frame.type == kRstStream) {
+      if (c.open_streams.erase(frame.stream_id) > 0) --open_streams_;
+      // Each reset stream still costs gRPC a call; a connection may spend
+      // a second's worth at once, and all of them together ten times that.
+      const absl::Time now = absl::Now();
+      const double rate = options_.max_resets_per_second;
+      if (!TakeToken(c.resets, rate, rate, now) ||
+          !TakeToken(all_resets_, 10 * rate, 10 * rate, now)) {
+        violation = "http2_reset_flood";
+        return false;
+      }
+    }
+    return true;
+  });
+  return violation;
+}
+
+void ConnectionRelay::InspectFromServer(Connection& c, const char* data,
+                                        size_t size) {
+  c.from_server.Scan(data, size, [&](const FrameScanner::Header& frame) {
+    const bool ends = frame.type == kRstStream ||
+                      ((frame.type == kHeaders || frame.type == kData) &&
+                       (frame.flags & kEndStream));
+    if (ends && c.open_streams.erase(frame.stream_id) > 0) --open_streams_;
+    return true;
+  });
+}
+
+bool ConnectionRelay::EvictLargest(Connection& current) {
+  Connection* largest = &current;
+  for (auto& entry : connections_) {
+    if (entry.second->open_streams.size() > largest->open_streams.size()) {
+      largest = entry.second.get();
+    }
+  }
+  if (largest == &current) return true;
+  Close(*largest, "http2_too_many_streams");
+  return false;
+}
+
+void ConnectionRelay::Close(Connection& c, const char* reason) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.client_fd, nullptr);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.backend_fd, nullptr);
+  if (reason != nullptr) {
+    // Abortive close: the client learns at once, and the kernel drops what
+    // it still held for gRPC.
+    const linger abort_close{1, 0};
+    setsockopt(c.client_fd, SOL_SOCKET, SO_LINGER, &abort_close,
+               sizeof(abort_close));
+    setsockopt(c.backend_fd, SOL_SOCKET, SO_LINGER, &abort_close,
+               sizeof(abort_close));
+  }
+  close(c.client_fd);
+  close(c.backend_fd);
+  open_streams_ -= static_cast<int>(c.open_streams.size());
+  std::string peer;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = peers_.find(c.backend_local_port);
+    if (it != peers_.end()) {
+      peer = std::move(it->second);
+      peers_.erase(it);
+    }
+    if (reason != nullptr) {
+      if (absl::string_view(reason) == "http2_too_many_streams") {
+        ++stats_.closed_for_streams;
+      } else if (absl::string_view(reason) == "http2_reset_flood") {
+        ++stats_.closed_for_resets;
+      } else {
+        ++stats_.closed_for_framing;
+      }
+    }
+    stats_.connections = static_cast<int>(connections_.size()) - 1;
+    stats_.open_streams = open_streams_;
+  }
+  // One line per thousand: a flood must not turn into a log flood.
+  if (reason != nullptr && closed_logged_++ % 1000 == 0) {
+    logger_.Warning("connection_closed",
+                    {{"reason", reason},
+                     {"peer", peer},
+                     {"closed_so_far", absl::StrCat(closed_logged_)}});
+  }
+  c.closed = true;
+  auto it = connections_.find(&c);
+  graveyard_.push_back(std::move(it->second));
+  connections_.erase(it);
+}
+
+}  // namespace identity::service
