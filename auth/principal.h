@@ -34,6 +34,9 @@ struct Principal {
   int64_t credential_version = 0;
   // A service principal (mTLS), not a user.
   bool is_service = false;
+  // A service allowed only SignatureService.VerifySignature (role
+  // "verifier" in service_principals.h).
+  bool verifier = false;
 };
 
 // The single message of every failed credential check.

@@ -29,9 +29,11 @@ absl::StatusOr<ServicePrincipals> ServicePrincipals::Parse(
       role = Role::kAdmin;
     } else if (fields[1] == "reader") {
       role = Role::kReader;
+    } else if (fields[1] == "verifier") {
+      role = Role::kVerifier;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": role must be admin or reader"));
+          absl::StrCat(where, ": role must be admin, reader or verifier"));
     }
     if (!principals.roles_.emplace(std::string(fields[0]), role).second) {
       return absl::InvalidArgumentError(
@@ -61,9 +63,12 @@ std::optional<Principal> ServicePrincipals::Find(
     Principal principal;
     principal.user_id = absl::StrCat("svc:", subject);
     principal.user_name = principal.user_id;
-    principal.is_admin = true;
+    // A verifier acts on no user's behalf: it is not an admin, and may read
+    // nothing but the verdicts VerifySignature gives.
+    principal.is_admin = it->second != Role::kVerifier;
     principal.password_verified = it->second == Role::kAdmin;
-    principal.read_only = it->second == Role::kReader;
+    principal.read_only = it->second != Role::kAdmin;
+    principal.verifier = it->second == Role::kVerifier;
     principal.is_service = true;
     return principal;
   }

@@ -19,7 +19,9 @@ namespace identity::auth {
 // its DNS subject alternative names and the role is
 //   admin   every RPC, for any user (it counts as having presented a
 //           password: a certificate is the stronger credential);
-//   reader  the read-only RPCs, for any user.
+//   reader  the read-only RPCs, for any user;
+//   verifier  SignatureService.VerifySignature and nothing else: what a
+//           gateway that checks signed requests needs.
 class ServicePrincipals {
  public:
   static absl::StatusOr<ServicePrincipals> Parse(absl::string_view text);
@@ -33,7 +35,7 @@ class ServicePrincipals {
   size_t size() const { return roles_.size(); }
 
  private:
-  enum class Role { kAdmin, kReader };
+  enum class Role { kAdmin, kReader, kVerifier };
   absl::flat_hash_map<std::string, Role> roles_;
 };
 

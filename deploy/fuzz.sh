@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-45}"
-targets=(credentials phc_string request_decoder sealed_secret)
+targets=(credentials phc_string request_decoder sealed_secret signed_request)
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DIDENTITY_FUZZ=ON \
   -DIDENTITY_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null

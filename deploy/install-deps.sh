@@ -30,6 +30,9 @@ packages=(
   # 3-member clusters; the .proto files of its gRPC API (stripped of their
   # Go annotations at build time, storage/etcd/strip_etcd_proto.py).
   etcd-server etcd-client golang-etcd-server-dev python3
+  # Real SDKs signing requests for the SignatureService end-to-end test:
+  # botocore (Python); esdk-obs-nodejs comes from npm (below).
+  python3-boto3 python3-botocore
 )
 # The Node.js client: Debian's nodejs and npm, unless a Node.js with its own
 # npm is installed already (NodeSource's nodejs provides npm and conflicts
@@ -54,12 +57,13 @@ if ((${#missing[@]} > 0)); then
     --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages of the Node.js client test (@grpc/grpc-js, @grpc/proto-loader),
-# exactly as its lock file pins them; again only when the lock file changed.
-node_client="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/node_client"
-if ! cmp -s "$node_client/package-lock.json" \
-    "$node_client/node_modules/.installed-lock.json"; then
-  npm ci --prefix "$node_client" --ignore-scripts --no-audit --no-fund
-  cp "$node_client/package-lock.json" \
-    "$node_client/node_modules/.installed-lock.json"
-fi
+# npm packages, exactly as each lock file pins them, and only when the lock
+# file changed: the Node.js client test (@grpc/grpc-js, @grpc/proto-loader)
+# and esdk-obs-nodejs for the SignatureService end-to-end test.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/tests/e2e/node_client" "$root/tests/e2e/obs_sdk"; do
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
+    npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+  fi
+done

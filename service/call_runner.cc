@@ -80,6 +80,8 @@ struct CallRunner::Call {
   std::string request_id;
   auth::Credentials credentials;
   Work work;
+  // Fields the handler adds to the access-log line; may be null.
+  std::shared_ptr<AccessLogNote> note;
   // Who the credentials proved the caller to be, for the access log; set
   // by the thread that authenticates, read by the one that finishes (the
   // same thread, or one the task was handed to after it was set).
@@ -124,7 +126,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
                         grpc::ServerUnaryReactor* reactor,
                         absl::string_view method, absl::Time start,
                         absl::string_view request_id, absl::string_view user,
-                        const absl::Status& status) {
+                        const absl::Status& status, const AccessLogNote* note) {
   const absl::Duration latency = absl::Now() - start;
   if (IsStorageFault(status)) {
     logger_.Warning("storage_fault",
@@ -139,7 +141,17 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
                    {"request_id", std::string(request_id)},
                    {"detail", std::string(status.message())}});
   }
-  if (logger_.Enabled(LogLevel::kInfo)) {
+  if (logger_.Enabled(LogLevel::kInfo) && note != nullptr) {
+    logger_.Info("rpc", {{"method", std::string(method)},
+                         {"request_id", std::string(request_id)},
+                         {"peer", context->peer()},
+                         {"user", std::string(user)},
+                         {"code", absl::StatusCodeToString(status.code())},
+                         {"access_key_id", note->access_key_id},
+                         {"result", note->result},
+                         {"latency_ms",
+                          absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
+  } else if (logger_.Enabled(LogLevel::kInfo)) {
     logger_.Info("rpc", {{"method", std::string(method)},
                          {"request_id", std::string(request_id)},
                          {"peer", ClientPeer(*context)},
@@ -154,7 +166,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
 
 void CallRunner::Finish(const Call& call, const absl::Status& status) {
   Finish(call.context, call.reactor, call.method, call.start, call.request_id,
-         call.user, status);
+         call.user, status, call.note.get());
 }
 
 absl::Status CallRunner::StillWanted(
@@ -190,35 +202,35 @@ void CallRunner::SubmitHandler(std::shared_ptr<Call> call,
   if (!accepted) Finish(*call, Busy());
 }
 
-grpc::ServerUnaryReactor* CallRunner::Run(grpc::CallbackServerContext* context,
-                                          absl::string_view method,
-                                          Access access,
-                                          auth::SecondFactor second_factor,
-                                          absl::Status decoded, Work work) {
+grpc::ServerUnaryReactor* CallRunner::Run(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    Access access, auth::SecondFactor second_factor, absl::Status decoded,
+    std::shared_ptr<AccessLogNote> note, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   std::string request_id = RequestId(*context);
   // Sent back so a client can quote it when asking about a call.
   context->AddInitialMetadata("x-request-id", request_id);
   if (!decoded.ok()) {
-    Finish(context, reactor, method, start, request_id, "", decoded);
+    Finish(context, reactor, method, start, request_id, "", decoded,
+           note.get());
     return reactor;
   }
   absl::StatusOr<auth::Credentials> credentials =
       ParseCredentials(context->client_metadata());
   if (!credentials.ok()) {
     Finish(context, reactor, method, start, request_id, "",
-           credentials.status());
+           credentials.status(), note.get());
     return reactor;
   }
   credentials->client_address = ClientAddress(ClientPeer(*context));
   credentials->certificate_subjects = CertificateSubjects(*context);
   auto call = std::make_shared<Call>(
       Call{context, reactor, method, start, std::move(request_id),
-           *std::move(credentials), std::move(work), ""});
+           *std::move(credentials), std::move(work), std::move(note), ""});
 
   if (!call->credentials.password.has_value()) {
-    if (access == Access::kReadOnly) {
+    if (access != Access::kWrites) {
       // No Argon2 and no write: a few reads, served right here.
       Finish(*call, AuthenticateAndWork(*call, second_factor));
       return reactor;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -21,8 +22,15 @@
 namespace identity::service {
 
 // Whether a method writes to the store. Only read-only methods may run on
-// the reaction thread.
-enum class Access { kReadOnly, kWrites };
+// the reaction thread. kVerifySignature is read-only, and the only access
+// a verifier service (auth::Principal::verifier) is given.
+enum class Access { kReadOnly, kWrites, kVerifySignature };
+
+// What a handler adds to its call's access-log line (never a secret).
+struct AccessLogNote {
+  std::string access_key_id;
+  std::string result;
+};
 
 // Serves unary calls the way every handler here must: decode the request
 // and parse the caller's credentials on the reaction thread (cheap); check
@@ -48,6 +56,11 @@ class CallRunner {
   template <typename Request, typename Response>
   using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
+  // A handler that also notes fields for the access-log line.
+  template <typename Request, typename Response>
+  using NotingHandler =
+      std::function<absl::Status(const auth::Principal& caller, const Request&,
+                                 Response&, AccessLogNote&)>;
 
   // Maps gRPC's peer of a call to the client's (the connection relay's
   // lookup); empty: gRPC's peer is the client.
@@ -71,17 +84,45 @@ class CallRunner {
       Handler<Request, Response> handler, Access access = Access::kWrites,
       auth::SecondFactor second_factor =
           auth::SecondFactor::kRequiredWhereBound) {
+    return RunNotingUnary<Request, Response>(
+        context, method, raw_request, raw_response,
+        [handler = std::move(handler)](const auth::Principal& caller,
+                                       const Request& request,
+                                       Response& response, AccessLogNote&) {
+          return handler(caller, request, response);
+        },
+        access, second_factor, /*note=*/false);
+  }
+
+  // RunUnary for a handler that adds to the access-log line.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* RunNotingUnary(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      const grpc::ByteBuffer* raw_request, grpc::ByteBuffer* raw_response,
+      NotingHandler<Request, Response> handler, Access access,
+      auth::SecondFactor second_factor =
+          auth::SecondFactor::kRequiredWhereBound,
+      bool note = true) {
     auto request = std::make_shared<Request>();
     absl::Status decoded = DecodeRequest(*raw_request, *request);
+    auto log_note = note ? std::make_shared<AccessLogNote>() : nullptr;
     return Run(context, method, access, second_factor, std::move(decoded),
-               [request, raw_response, access,
+               log_note,
+               [request, raw_response, access, log_note,
                 handler = std::move(handler)](const auth::Principal& caller) {
                  if (caller.read_only && access == Access::kWrites) {
                    return absl::PermissionDeniedError(
                        "this service may only call read-only methods");
                  }
+                 if (caller.verifier && access != Access::kVerifySignature) {
+                   return absl::PermissionDeniedError(
+                       "a verifier service may only call VerifySignature");
+                 }
                  Response response;
-                 absl::Status status = handler(caller, *request, response);
+                 AccessLogNote unused;
+                 absl::Status status =
+                     handler(caller, *request, response,
+                             log_note != nullptr ? *log_note : unused);
                  if (status.ok()) EncodeResponse(response, *raw_response);
                  return status;
                });
@@ -99,7 +140,8 @@ class CallRunner {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
                                 absl::string_view method, Access access,
                                 auth::SecondFactor second_factor,
-                                absl::Status decoded, Work work);
+                                absl::Status decoded,
+                                std::shared_ptr<AccessLogNote> note, Work work);
   // On a pool thread: drops a call that is cancelled or past its deadline.
   static absl::Status StillWanted(const grpc::CallbackServerContext& context);
   // Checks a session or certificate (no password) and runs the handler.
@@ -111,7 +153,8 @@ class CallRunner {
   void Finish(grpc::CallbackServerContext* context,
               grpc::ServerUnaryReactor* reactor, absl::string_view method,
               absl::Time start, absl::string_view request_id,
-              absl::string_view user, const absl::Status& status);
+              absl::string_view user, const absl::Status& status,
+              const AccessLogNote* note = nullptr);
   void Finish(const Call& call, const absl::Status& status);
   // The client's address as gRPC's peer string, through client_peer_.
   std::string ClientPeer(const grpc::CallbackServerContext& context) const;

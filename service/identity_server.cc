@@ -218,6 +218,13 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (config.max_sessions_per_user < 1) {
     return absl::InvalidArgumentError("--max_sessions_per_user must be >= 1");
   }
+  if (config.max_request_skew <= absl::ZeroDuration() ||
+      config.last_use_flush_interval <= absl::ZeroDuration() ||
+      config.last_use_flush_interval > absl::Seconds(5)) {
+    return absl::InvalidArgumentError(
+        "--max_request_skew must be positive and --last_use_flush_interval "
+        "between 0 and 5s (a key's first use is recorded within 5 s)");
+  }
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
   }
@@ -435,6 +442,14 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   session_service_ =
       std::make_unique<SessionServiceImpl>(*runner_, *sessions_, *codes_);
   audit_service_ = std::make_unique<AuditServiceImpl>(*runner_, *audit_trail_);
+  auth::LastUseRecorderOptions last_use;
+  last_use.flush_interval = config.last_use_flush_interval;
+  last_use_ = std::make_unique<auth::LastUseRecorder>(*store_, clock, last_use);
+  signature_verifier_ = std::make_unique<auth::SignatureVerifier>(
+      *store_, *sealer_, clock, last_use_.get(),
+      auth::SignatureCheckOptions{config.max_request_skew});
+  signature_service_ = std::make_unique<SignatureServiceImpl>(
+      *runner_, *signature_verifier_, metrics_.get());
   purge_thread_ = std::thread([this, &logger, config] {
     PurgeSessionsUntilStopped(config.session_purge_interval, logger);
   });
@@ -461,6 +476,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   builder.RegisterService(user_service_.get());
   builder.RegisterService(session_service_.get());
   builder.RegisterService(audit_service_.get());
+  builder.RegisterService(signature_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port == 0) {
     return absl::UnavailableError("cannot start gRPC on 127.0.0.1");
@@ -482,7 +498,8 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   const std::vector<std::string> services = {
       "identity.v1.AccessKeyService", "identity.v1.UserService",
-      "identity.v1.SessionService", "identity.v1.AuditService"};
+      "identity.v1.SessionService", "identity.v1.AuditService",
+      "identity.v1.SignatureService"};
   for (const std::string& name : services) {
     health->SetServingStatus(name, true);
   }
@@ -594,7 +611,8 @@ void IdentityServer::Shutdown(absl::Duration grace) {
     stop_purging_.Notify();
     purge_thread_.join();
   }
-  store_.reset();  // closes RocksDB cleanly
+  last_use_.reset();  // writes what is pending, before the store closes
+  store_.reset();     // closes RocksDB cleanly
 }
 
 IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }

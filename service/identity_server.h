@@ -19,9 +19,11 @@
 #include "auth/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
+#include "auth/last_use_recorder.h"
 #include "auth/password_hasher.h"
 #include "auth/secret_sealer.h"
 #include "auth/session_manager.h"
+#include "auth/signature_verifier.h"
 #include "auth/user_manager.h"
 #include "service/access_key_service.h"
 #include "service/audit_service.h"
@@ -30,6 +32,7 @@
 #include "service/logger.h"
 #include "service/metrics.h"
 #include "service/session_service.h"
+#include "service/signature_service.h"
 #include "service/store_health_monitor.h"
 #include "service/user_service.h"
 #include "service/worker_pool.h"
@@ -107,6 +110,10 @@ struct ServerConfig {
   std::string metrics_listen;
   // Off only for benchmarks that measure something other than fsync.
   bool sync_writes = true;
+  // VerifySignature: how far a header-signed request's time may be from
+  // ours, and how often key last-use is written (coalesced per key).
+  absl::Duration max_request_skew = auth::kDefaultMaxRequestSkew;
+  absl::Duration last_use_flush_interval = absl::Seconds(1);
   // How often the store is checked for writability (Health follows it),
   // and how long it may stay unwritable before `on_store_unrecoverable`
   // runs (the daemon exits for its supervisor to restart it; null: never).
@@ -169,6 +176,8 @@ class IdentityServer {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::UserManager> users_;
+  std::unique_ptr<auth::LastUseRecorder> last_use_;
+  std::unique_ptr<auth::SignatureVerifier> signature_verifier_;
   std::unique_ptr<WorkerPool> password_pool_;
   std::unique_ptr<WorkerPool> session_pool_;
   std::unique_ptr<CallRunner> runner_;
@@ -176,6 +185,7 @@ class IdentityServer {
   std::unique_ptr<UserServiceImpl> user_service_;
   std::unique_ptr<SessionServiceImpl> session_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
+  std::unique_ptr<SignatureServiceImpl> signature_service_;
   std::unique_ptr<grpc::Server> server_;
   // Stopped by Shutdown() after gRPC's drain, which reaches clients
   // through it.

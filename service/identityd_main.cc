@@ -115,6 +115,12 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, log_level, "info",
           "Least severe log lines written: debug, info (one line per call), "
           "warning or error.");
+ABSL_FLAG(absl::Duration, max_request_skew, absl::Minutes(15),
+          "VerifySignature: how far the time of a header-signed request may "
+          "be from ours (RequestTimeTooSkewed beyond)");
+ABSL_FLAG(absl::Duration, last_use_flush_interval, absl::Seconds(1),
+          "How often access keys' last use is written; each key is written "
+          "at most once a minute");
 ABSL_FLAG(int, max_connections, 4096,
           "Client connections held at once; one more is closed at once. "
           "Lowered to what fits the descriptor limit beside the store's "
@@ -228,6 +234,8 @@ int Run(Logger& logger) {
   config.session_worker_threads = absl::GetFlag(FLAGS_session_worker_threads);
   config.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   config.session_ttl = absl::GetFlag(FLAGS_session_ttl);
+  config.max_request_skew = absl::GetFlag(FLAGS_max_request_skew);
+  config.last_use_flush_interval = absl::GetFlag(FLAGS_last_use_flush_interval);
   config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
   config.lockout.max_failures = absl::GetFlag(FLAGS_lockout_threshold);
   config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);

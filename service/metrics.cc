@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace identity::service {
 namespace {
 
@@ -100,7 +102,33 @@ ServerMetrics::ServerMetrics()
                     .Name("identity_user_lockouts_total")
                     .Help("User names locked after repeated failed sign-ins.")
                     .Register(*registry_)
-                    .Add({})) {}
+                    .Add({})),
+      signature_verifications_(
+          prometheus::BuildCounter()
+              .Name("identity_signature_verifications_total")
+              .Help("VerifySignature verdicts by signature version and "
+                    "result (valid, an S3/OBS error code, or error).")
+              .Register(*registry_)) {}
+
+void ServerMetrics::RecordSignatureVerification(absl::string_view version,
+                                                absl::string_view result) {
+  const std::string key = absl::StrCat(version, "/", result);
+  {
+    absl::ReaderMutexLock lock(&verdicts_mu_);
+    auto it = verdict_series_.find(key);
+    if (it != verdict_series_.end()) {
+      it->second->Increment();
+      return;
+    }
+  }
+  absl::MutexLock lock(&verdicts_mu_);
+  prometheus::Counter*& counter = verdict_series_[key];
+  if (counter == nullptr) {
+    counter = &signature_verifications_.Add(
+        {{"version", std::string(version)}, {"result", std::string(result)}});
+  }
+  counter->Increment();
+}
 
 ServerMetrics::MethodSeries& ServerMetrics::SeriesFor(
     absl::string_view method) {

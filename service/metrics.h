@@ -39,6 +39,11 @@ class ServerMetrics {
   // identity_rpc_duration_seconds{method}.
   void RecordCall(absl::string_view method, absl::StatusCode code,
                   absl::Duration latency);
+  // A VerifySignature verdict: identity_signature_verifications_total
+  // {version, result}, result being "valid", the S3/OBS error code, or
+  // "error" for a call answered with a gRPC error.
+  void RecordSignatureVerification(absl::string_view version,
+                                   absl::string_view result);
   // A committed audit event: keys created and deleted, users locked.
   void RecordAuditEvent(const storage::AuditEventRecord& event);
 
@@ -74,6 +79,11 @@ class ServerMetrics {
   prometheus::Counter& keys_created_;
   prometheus::Counter& keys_deleted_;
   prometheus::Counter& lockouts_;
+  prometheus::Family<prometheus::Counter>& signature_verifications_;
+  // Found once per (version, result), as for the methods' series.
+  absl::Mutex verdicts_mu_;
+  absl::flat_hash_map<std::string, prometheus::Counter*> verdict_series_
+      ABSL_GUARDED_BY(verdicts_mu_);
   absl::Mutex series_mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>> series_
       ABSL_GUARDED_BY(series_mu_);

@@ -46,6 +46,8 @@ void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out) {
   SetTimestamp(record.create_time_micros(), out->mutable_create_time());
   if (record.last_used_time_micros() != 0) {
     SetTimestamp(record.last_used_time_micros(), out->mutable_last_used_time());
+    out->set_last_used_service(record.last_used_service());
+    out->set_last_used_region(record.last_used_region());
   }
 }
 

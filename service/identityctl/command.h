@@ -76,6 +76,7 @@ std::vector<Command> KeyCommands();
 std::vector<Command> UserCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> HealthCommands();
+std::vector<Command> VerifyCommands();
 
 }  // namespace identity::identityctl
 

@@ -47,7 +47,7 @@ std::vector<FlagSpec> GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto family : {SessionCommands, KeyCommands, UserCommands, AuditCommands,
-                      HealthCommands}) {
+                      VerifyCommands, HealthCommands}) {
     for (Command& command : family()) all.push_back(std::move(command));
   }
   return all;

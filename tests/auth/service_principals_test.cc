@@ -46,3 +46,22 @@ TEST(ServicePrincipals, RefusesMalformedFiles) {
 
 }  // namespace
 }  // namespace identity::auth
+
+namespace identity::auth {
+namespace {
+
+TEST(ServicePrincipals, VerifierIsNeitherAdminNorReader) {
+  absl::StatusOr<ServicePrincipals> principals =
+      ServicePrincipals::Parse("gateway verifier\n");
+  ASSERT_TRUE(principals.ok()) << principals.status();
+  std::optional<Principal> gateway = principals->Find({"gateway"});
+  ASSERT_TRUE(gateway.has_value());
+  EXPECT_EQ(gateway->user_name, "svc:gateway");
+  EXPECT_TRUE(gateway->verifier);
+  EXPECT_FALSE(gateway->is_admin);
+  EXPECT_TRUE(gateway->read_only);
+  EXPECT_FALSE(gateway->password_verified);
+}
+
+}  // namespace
+}  // namespace identity::auth

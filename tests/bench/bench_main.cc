@@ -5,6 +5,8 @@
 //   identity_bench --scenario=health|list|create|list_under_create
 //                  --target=127.0.0.1:PORT --admin_password_file=F
 //   identity_bench --scenario=argon2
+//   identity_bench --scenario=verify_sigv4|verify_obs
+//                  --target=127.0.0.1:PORT --admin_password_file=F
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -20,15 +22,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "auth/password_hasher.h"
+#include "auth/sigv2_signer.h"
+#include "auth/sigv4_signer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/session_service.grpc.pb.h"
+#include "identity/v1/signature_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "load_generator.h"
 #include "testing/files.h"
 
 ABSL_FLAG(std::string, scenario, "list",
-          "empty, health, list, create, list_under_create, argon2, or token "
+          "empty, health, list, create, list_under_create, argon2, "
+          "verify_sigv4, verify_obs, or token "
           "(prints a session token for another load generator)");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, admin_password_file, "", "for seeding users");
@@ -148,6 +154,71 @@ StartCall CreateKeys(v1::AccessKeyService::Stub& keys,
   };
 }
 
+// A valid request for VerifySignature, signed now with a fresh key of a
+// seeded user: SigV4 (S3, header form) or OBS V2 (header form), as a
+// gateway would forward a PUT of a small object.
+v1::VerifySignatureRequest SignedRequest(bool sigv4, const std::string& key_id,
+                                         const std::string& secret) {
+  const absl::Time now = absl::Now();
+  auth::SignedRequest request;
+  request.method = "PUT";
+  request.path =
+      sigv4 ? "/bench-bucket/photos/2026/a%20b.jpg" : "/photos/2026/a%20b.jpg";
+  request.bucket = sigv4 ? "" : "bench-bucket";
+  request.payload_sha256 = std::string(64, 'a');
+  request.headers = {{"Host", "gateway.example"},
+                     {"Content-Type", "image/jpeg"},
+                     {"Content-Length", "1024"},
+                     {"User-Agent", "bench"}};
+  std::string authorization;
+  if (sigv4) {
+    const std::string date =
+        absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone());
+    request.headers.push_back({"x-amz-date", date});
+    request.headers.push_back({"x-amz-content-sha256", request.payload_sha256});
+    const std::vector<std::string> signed_headers = {
+        "content-length", "content-type", "host", "x-amz-content-sha256",
+        "x-amz-date"};
+    const std::string string_to_sign = auth::SigV4StringToSign(
+        date, date.substr(0, 8), "us-east-1", "s3",
+        auth::SigV4CanonicalRequest(
+            request, signed_headers, auth::SignatureForm::kHeader,
+            auth::SigV4PathRule::kAsSent, request.payload_sha256));
+    authorization = absl::StrCat(
+        "AWS4-HMAC-SHA256 Credential=", key_id, "/", date.substr(0, 8),
+        "/us-east-1/s3/aws4_request, SignedHeaders=content-length;"
+        "content-type;host;x-amz-content-sha256;x-amz-date, Signature=",
+        auth::SigV4Signature(
+            auth::SigV4SigningKey(secret, date.substr(0, 8), "us-east-1", "s3"),
+            string_to_sign));
+  } else {
+    request.headers.push_back(
+        {"Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", now,
+                                  absl::UTCTimeZone())});
+    request.headers.push_back({"x-obs-meta-owner", "bench"});
+    auth::ParsedSignature parsed;
+    parsed.version = auth::SignatureVersion::kObsV2;
+    authorization = absl::StrCat(
+        "OBS ", key_id, ":",
+        auth::V2Signature(secret,
+                          auth::V2StringToSign(request, parsed,
+                                               auth::V2Dialect::kObsSdkObs)));
+  }
+  request.headers.push_back({"Authorization", authorization});
+  v1::VerifySignatureRequest out;
+  v1::SignedHttpRequest* http = out.mutable_request();
+  http->set_method(request.method);
+  http->set_path(request.path);
+  http->set_bucket(request.bucket);
+  http->set_payload_sha256(request.payload_sha256);
+  for (const auto& header : request.headers) {
+    v1::HttpHeader* added = http->add_headers();
+    added->set_name(header.name);
+    added->set_value(header.value);
+  }
+  return out;
+}
+
 int Main() {
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
   if (scenario == "argon2") {
@@ -235,6 +306,47 @@ int Main() {
     // of a seeded user, on stdout.
     std::puts(
         SeedUsers(*users, *sessions, "bench-l", 1, admin_password)[0].c_str());
+    return 0;
+  }
+  if (scenario == "verify_sigv4" || scenario == "verify_obs") {
+    // The replayed request is verified as a gateway would ask: by an admin
+    // session (a verifier service over mTLS takes the same path).
+    SeedUsers(*users, *sessions, "bench-sig", 1, admin_password);
+    grpc::ClientContext create;
+    create.AddMetadata("authorization", Basic("bench-sig-0", kUserPassword));
+    v1::CreateAccessKeyResponse key;
+    grpc::Status status = keys->CreateAccessKey(&create, {}, &key);
+    if (!status.ok() &&
+        status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+      std::cerr << "create key: " << status.error_message() << "\n";
+      return 1;
+    }
+    if (!status.ok()) {  // the seeded user's keys are used up: a second run
+      std::cerr << "bench-sig-0 already holds its keys; use a fresh store\n";
+      return 1;
+    }
+    const std::string admin_token = Login(*sessions, "admin", admin_password);
+    const v1::VerifySignatureRequest request = SignedRequest(
+        scenario == "verify_sigv4", key.access_key().access_key_id(),
+        key.secret_access_key());
+    auto signatures = v1::SignatureService::NewStub(channel);
+    StartCall verify = [&](int, std::function<void(grpc::Status)> done) {
+      auto call = std::make_shared<
+          Call<v1::VerifySignatureRequest, v1::VerifySignatureResponse>>();
+      call->context.AddMetadata("authorization", "Bearer " + admin_token);
+      call->request = request;
+      signatures->async()->VerifySignature(
+          &call->context, &call->request, &call->response,
+          [call, done = std::move(done)](grpc::Status status) {
+            // A refused verdict is a failed call for the benchmark.
+            if (status.ok() && !call->response.valid()) {
+              status = grpc::Status(grpc::StatusCode::INTERNAL,
+                                    call->response.error_code());
+            }
+            done(status);
+          });
+    };
+    std::puts(RunLoad(scenario, Options(concurrency), verify).ToJson().c_str());
     return 0;
   }
   if (scenario == "list") {

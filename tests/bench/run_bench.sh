@@ -115,6 +115,9 @@ common=(--target="127.0.0.1:$port" --admin_password_file="$work/admin.password"
         --users="$users" "${timing[@]}")
 "$bench" --scenario=health --concurrency="$concurrency" "${common[@]}" >> "$results"
 "$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" >> "$results"
+# VerifySignature: one valid request replayed (SigV4, then OBS V2).
+"$bench" --scenario=verify_sigv4 --concurrency="$concurrency" "${common[@]}" >> "$results"
+"$bench" --scenario=verify_obs --concurrency="$concurrency" "${common[@]}" >> "$results"
 "$bench" --scenario=create --create_concurrency=$((threads * 4)) \
   "${common[@]}" >> "$results"
 "$bench" --scenario=list_under_create --concurrency="$concurrency" \
@@ -223,6 +226,9 @@ echo "| E: empty handler, bench server | $e_rps req/s, p99 $e_p99 ms | 1 | |"
 echo "| identityd Health/Check | $(field rps health) req/s, p99 $(field p99_ms health) ms | $(ratio "$(field rps health)" "$e_rps") x E | |"
 echo "| ListAccessKeys, Bearer | $(field rps list_bearer) req/s | $(ratio "$(field rps list_bearer)" "$e_rps") x E | >= 0.85 |"
 echo "| ListAccessKeys p99 | $(field p99_ms list_bearer) ms | $(ratio "$(field p99_ms list_bearer)" "$e_p99") x E p99 | <= 1.5 |"
+echo "| VerifySignature, SigV4 replayed | $(field rps verify_sigv4) req/s | $(ratio "$(field rps verify_sigv4)" "$e_rps") x E | >= 0.85 |"
+echo "| VerifySignature SigV4 p99 | $(field p99_ms verify_sigv4) ms | $(ratio "$(field p99_ms verify_sigv4)" "$e_p99") x E p99 | <= 1.5 |"
+echo "| VerifySignature, OBS V2 replayed | $(field rps verify_obs) req/s, p99 $(field p99_ms verify_obs) ms | $(ratio "$(field rps verify_obs)" "$e_rps") x E | |"
 echo "| Argon2id verification (plain loop) | $argon2_ms ms; K = $k req/s | | |"
 echo "| Argon2id on every core at once (plain loops) | $(field parallel_rps argon2) req/s | $(ratio "$(field parallel_rps argon2)" "$k") x K | the machine's real ceiling |"
 echo "| CreateAccessKey, Basic | $(field rps create_basic) req/s | $(ratio "$(field rps create_basic)" "$k") x K ($(ratio "$(field rps create_basic)" "$(field parallel_rps argon2)") x parallel) | >= 0.9 |"

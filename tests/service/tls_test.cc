@@ -158,6 +158,54 @@ TEST_F(TlsTest, MutualTlsReaderMayOnlyRead) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Role verifier: VerifySignature answers (a verdict, here on an unsigned
+// request), every other call is refused, reads included; a reader may not
+// verify.
+TEST_F(TlsTest, MutualTlsVerifierMayOnlyVerify) {
+  ServeTls(/*mutual=*/true, "ci-service verifier\n");
+  const Certificates& certs = Certificates::Get();
+  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
+                                 certs.ours("client.key")),
+                             "localhost");
+  env_.Start();
+  env_.CreateUser("alice", kAlicePassword);
+  v1::VerifySignatureRequest request;
+  request.mutable_request()->set_method("GET");
+  request.mutable_request()->set_path("/");
+  v1::VerifySignatureResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        env_.signatures->VerifySignature(&context, request, &response).ok());
+  }
+  EXPECT_FALSE(response.valid());
+  EXPECT_EQ(response.error_code(), "AccessDenied");
+  int count = -1;
+  EXPECT_EQ(ListKeys("", "", "alice", &count).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CreateKey("", "", "alice").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext context;
+  v1::ListAuditEventsResponse events;
+  EXPECT_EQ(env_.audit->ListAuditEvents(&context, {}, &events).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TlsTest, MutualTlsReaderMayNotVerify) {
+  ServeTls(/*mutual=*/true, "ci-service reader\n");
+  const Certificates& certs = Certificates::Get();
+  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
+                                 certs.ours("client.key")),
+                             "localhost");
+  env_.Start();
+  grpc::ClientContext context;
+  v1::VerifySignatureRequest request;
+  v1::VerifySignatureResponse response;
+  EXPECT_EQ(env_.signatures->VerifySignature(&context, request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(TlsTest, MutualTlsRefusesOtherCasAndNoCertificate) {
   ServeTls(/*mutual=*/true, "ci-service admin\n");
   const Certificates& certs = Certificates::Get();

@@ -18,6 +18,7 @@
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/audit_service.grpc.pb.h"
 #include "identity/v1/session_service.grpc.pb.h"
+#include "identity/v1/signature_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
 #include "service/identity_server.h"
 #include "testing/files.h"
@@ -67,6 +68,7 @@ class ServerEnv {
     users = v1::UserService::NewStub(channel_);
     sessions = v1::SessionService::NewStub(channel_);
     audit = v1::AuditService::NewStub(channel_);
+    signatures = v1::SignatureService::NewStub(channel_);
   }
 
   void Stop() {
@@ -128,6 +130,7 @@ class ServerEnv {
   std::unique_ptr<v1::UserService::Stub> users;
   std::unique_ptr<v1::SessionService::Stub> sessions;
   std::unique_ptr<v1::AuditService::Stub> audit;
+  std::unique_ptr<v1::SignatureService::Stub> signatures;
 
  private:
   TempDir dir_;
