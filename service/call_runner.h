@@ -72,6 +72,11 @@ class CallRunner {
              ServerMetrics* metrics = nullptr,
              PeerResolver client_peer = nullptr);
 
+  // With a remote store (etcd) reads leave the reaction thread as well.
+  void set_reads_on_reaction_thread(bool local) {
+    reads_on_reaction_thread_ = local;
+  }
+
   // For a raw (ByteBuffer) callback method: `method` must outlive the call
   // (a string literal). `second_factor`: whether a password check on this
   // call also needs x-verification-code where the user has one bound:
@@ -172,6 +177,9 @@ class CallRunner {
   const std::string request_id_prefix_;
   std::atomic<uint64_t> request_counter_{0};
   std::atomic<uint64_t> calls_accepted_{0};
+  // False when a store read is a network round trip (etcd): then read-only
+  // calls run on the session pool too, never on a reaction thread.
+  bool reads_on_reaction_thread_ = true;
 };
 
 }  // namespace identity::service

@@ -436,6 +436,8 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
         return relay != nullptr ? relay->ClientPeer(grpc_peer)
                                 : std::string(grpc_peer);
       });
+  // An etcd read is a network round trip: never on a reaction thread.
+  runner_->set_reads_on_reaction_thread(config.etcd_endpoints.empty());
   access_key_service_ =
       std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
   user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);

@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 
 lines=$("$src/tests/e2e/readme_block.sh" "$src/README.md" node-client)
-grep -qF 'npm ci --prefix "$node_client"' "$src/deploy/install-deps.sh"
+grep -qF 'tests/e2e/node_client"' "$src/deploy/install-deps.sh"
 grep -qxF 'npm ci --prefix tests/e2e/node_client --ignore-scripts' <<< "$lines" ||
   { echo "README's node-client block lacks the npm ci line"; exit 1; }
 run_line=$(grep '^node tests/e2e/node_client/client.js ' <<< "$lines") ||
