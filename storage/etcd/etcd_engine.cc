@@ -246,7 +246,10 @@ class EtcdSnapshot {
                                              bool reverse) {
     std::vector<KeyValue> out;
     if (limit <= 0) return out;
-    auto [start, end] = keys_.Range(space, range);
+    // Named copies: C++17 lambdas cannot capture structured bindings.
+    const auto bounds = keys_.Range(space, range);
+    const std::string start = bounds.first;
+    const std::string end = bounds.second;
     pb::RangeRequest request;
     request.set_key(start);
     request.set_range_end(end);
@@ -335,7 +338,10 @@ class EtcdTransaction final : public KvTransaction {
   absl::StatusOr<std::vector<KeyValue>> Scan(absl::string_view space,
                                              const KeyRange& range, int limit,
                                              bool reverse) override {
-    auto [start, end] = keys_.Range(space, range);
+    // Named copies: C++17 lambdas cannot capture structured bindings.
+    const auto bounds = keys_.Range(space, range);
+    const std::string start = bounds.first;
+    const std::string end = bounds.second;
     const bool touched =
         writes_.lower_bound(start) != writes_.lower_bound(end) ||
         std::any_of(
@@ -394,7 +400,10 @@ class EtcdTransaction final : public KvTransaction {
 
   absl::Status DeleteRange(absl::string_view space,
                            const KeyRange& range) override {
-    auto [start, end] = keys_.Range(space, range);
+    // Named copies: C++17 lambdas cannot capture structured bindings.
+    const auto bounds = keys_.Range(space, range);
+    const std::string start = bounds.first;
+    const std::string end = bounds.second;
     for (auto it = writes_.lower_bound(start);
          it != writes_.end() && it->first < end;) {
       if (it->second.has_value()) {
