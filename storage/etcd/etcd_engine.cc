@@ -511,6 +511,16 @@ class EtcdEngine final : public KvEngine {
 
   int max_operations_per_transaction() const override { return max_txn_ops_; }
 
+  // A linearizable read (what a commit needs too: a quorum) of a key no
+  // record uses. Writes nothing, so the probe costs the cluster no
+  // revisions; Health goes NOT_SERVING while quorum is lost.
+  absl::Status CheckWritable() override {
+    pb::RangeRequest probe;
+    probe.set_key(keys_.Key("probe", ""));
+    probe.set_count_only(true);
+    return client_->Range(probe).status();
+  }
+
  private:
   const std::unique_ptr<EtcdClient> client_;
   const KeyMapper keys_;

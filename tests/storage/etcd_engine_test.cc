@@ -137,6 +137,7 @@ TEST(EtcdQuorumTest, LostQuorumIsUnavailableInTimeAndWritesResumeAfter) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   Store& store = **opened;
   ASSERT_TRUE(store.CreateUser(User("U1", "alice"), {}).ok());
+  EXPECT_TRUE(store.CheckWritable().ok());
 
   // One member down: a quorum is left, writes go on (after an election if
   // it led).
@@ -159,6 +160,8 @@ TEST(EtcdQuorumTest, LostQuorumIsUnavailableInTimeAndWritesResumeAfter) {
   start = absl::Now();
   EXPECT_TRUE(absl::IsUnavailable(store.GetUserById("U1").status()));
   EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  // What Health follows (service/store_health_monitor): not writable.
+  EXPECT_TRUE(absl::IsUnavailable(store.CheckWritable()));
 
   // Both back: writes resume, and the refused change left nothing behind.
   cluster.Start(0);
@@ -170,6 +173,7 @@ TEST(EtcdQuorumTest, LostQuorumIsUnavailableInTimeAndWritesResumeAfter) {
     absl::SleepFor(absl::Milliseconds(200));
   }
   EXPECT_TRUE(write.ok()) << write;
+  EXPECT_TRUE(store.CheckWritable().ok());
   EXPECT_TRUE(store.GetUserById("U2").ok());
   EXPECT_EQ(store.GetUserById("U3").ok(), store.GetUserByName("carol").ok());
 }
