@@ -11,25 +11,13 @@
 #include "gtest/gtest.h"
 #include "testing/etcd_cluster.h"
 #include "testing/store_engines.h"
+#include "testing/store_records.h"
 
 namespace identity::storage {
 namespace {
 
-UserRecord User(const std::string& id, const std::string& name) {
-  UserRecord user;
-  user.set_user_id(id);
-  user.set_user_name(name);
-  user.set_role(UserRecord::USER);
-  return user;
-}
-
-AccessKeyRecord Key(const std::string& id, const std::string& user_id) {
-  AccessKeyRecord key;
-  key.set_access_key_id(id);
-  key.set_user_id(user_id);
-  key.set_status(AccessKeyRecord::ACTIVE);
-  return key;
-}
+using testing::Key;
+using testing::User;
 
 SessionRecord Session(const std::string& user_id, int64_t created) {
   SessionRecord session;

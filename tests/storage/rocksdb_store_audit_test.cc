@@ -5,9 +5,12 @@
 #include "gtest/gtest.h"
 #include "storage/store.h"
 #include "testing/store_engines.h"
+#include "testing/store_records.h"
 
 namespace identity::storage {
 namespace {
+
+using testing::User;
 
 AuditEventRecord Event(AuditEventRecord::Type type, int64_t time,
                        const std::string& user, const std::string& actor) {
@@ -17,14 +20,6 @@ AuditEventRecord Event(AuditEventRecord::Type type, int64_t time,
   event.set_user_name(user);
   event.set_actor_user_name(actor);
   return event;
-}
-
-UserRecord User(const std::string& id, const std::string& name) {
-  UserRecord user;
-  user.set_user_id(id);
-  user.set_user_name(name);
-  user.set_role(UserRecord::USER);
-  return user;
 }
 
 class StoreAuditTest : public testing::StoreEngineTest {

@@ -8,18 +8,13 @@
 #include "storage/rocksdb_store.h"
 #include "testing/failing_env.h"
 #include "testing/store_options.h"
+#include "testing/store_records.h"
 #include "testing/temp_dir.h"
 
 namespace identity::storage {
 namespace {
 
-UserRecord User(const std::string& id, const std::string& name) {
-  UserRecord user;
-  user.set_user_id(id);
-  user.set_user_name(name);
-  user.set_role(UserRecord::USER);
-  return user;
-}
+using testing::User;
 
 TEST(RocksDbStoreHealthTest,
      CheckWritable_ReportsStickyErrorAndResumesOnceTheFaultIsGone) {

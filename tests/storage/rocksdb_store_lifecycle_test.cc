@@ -9,26 +9,13 @@
 #include "gtest/gtest.h"
 #include "storage/store.h"
 #include "testing/store_engines.h"
+#include "testing/store_records.h"
 
 namespace identity::storage {
 namespace {
 
-UserRecord User(const std::string& id, const std::string& name,
-                UserRecord::Role role = UserRecord::USER) {
-  UserRecord user;
-  user.set_user_id(id);
-  user.set_user_name(name);
-  user.set_role(role);
-  return user;
-}
-
-AccessKeyRecord Key(const std::string& id, const std::string& user_id) {
-  AccessKeyRecord key;
-  key.set_access_key_id(id);
-  key.set_user_id(user_id);
-  key.set_status(AccessKeyRecord::ACTIVE);
-  return key;
-}
+using testing::Key;
+using testing::User;
 
 SessionRecord Session(const std::string& user_id, int64_t expire) {
   SessionRecord session;
