@@ -1,10 +1,12 @@
 #include "service/call_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "auth/crypto.h"
@@ -105,10 +107,16 @@ CallRunner::CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
       client_peer_(std::move(client_peer)),
       request_id_prefix_(NewRequestIdPrefix()) {}
 
-std::string CallRunner::ClientPeer(
+std::optional<CallRunner::CallerConnection> CallRunner::Caller(
     const grpc::CallbackServerContext& context) const {
-  std::string peer = context.peer();
-  return client_peer_ != nullptr ? client_peer_(peer) : peer;
+  if (client_peer_ != nullptr) return client_peer_(context.peer());
+  return CallerConnection{context.peer(), CertificateSubjects(context)};
+}
+
+std::string CallRunner::LoggedPeer(
+    const grpc::CallbackServerContext& context) const {
+  std::optional<CallerConnection> caller = Caller(context);
+  return caller.has_value() ? std::move(caller->peer) : context.peer();
 }
 
 std::string CallRunner::RequestId(const grpc::CallbackServerContext& context) {
@@ -129,36 +137,45 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
                         const absl::Status& status, const AccessLogNote* note) {
   const absl::Duration latency = absl::Now() - start;
   if (IsStorageFault(status)) {
-    logger_.Warning("storage_fault",
-                    {{"method", std::string(method)},
-                     {"request_id", std::string(request_id)},
-                     {"detail", std::string(status.message())}});
+    logger_.Warning("storage_fault", {{"method", method},
+                                      {"request_id", request_id},
+                                      {"detail", status.message()}});
   } else if (absl::IsInternal(status) || absl::IsDataLoss(status) ||
              absl::IsUnknown(status)) {
     // The client gets a bare "internal error"; operators get the detail.
-    logger_.Error("rpc_internal_error",
-                  {{"method", std::string(method)},
-                   {"request_id", std::string(request_id)},
-                   {"detail", std::string(status.message())}});
+    logger_.Error("rpc_internal_error", {{"method", method},
+                                         {"request_id", request_id},
+                                         {"detail", status.message()}});
   }
-  if (logger_.Enabled(LogLevel::kInfo) && note != nullptr) {
-    logger_.Info("rpc", {{"method", std::string(method)},
-                         {"request_id", std::string(request_id)},
-                         {"peer", context->peer()},
-                         {"user", std::string(user)},
-                         {"code", absl::StatusCodeToString(status.code())},
-                         {"access_key_id", note->access_key_id},
-                         {"result", note->result},
-                         {"latency_ms",
-                          absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
-  } else if (logger_.Enabled(LogLevel::kInfo)) {
-    logger_.Info("rpc", {{"method", std::string(method)},
-                         {"request_id", std::string(request_id)},
-                         {"peer", ClientPeer(*context)},
-                         {"user", std::string(user)},
-                         {"code", absl::StatusCodeToString(status.code())},
-                         {"latency_ms",
-                          absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
+  if (logger_.Enabled(LogLevel::kInfo)) {
+    // The fields are views: the line is built from them during the call,
+    // with no string copied on the way.
+    char latency_ms[32];
+    const int latency_size =
+        absl::SNPrintF(latency_ms, sizeof(latency_ms), "%g",
+                       absl::ToDoubleMilliseconds(latency));
+    const absl::string_view latency_field(
+        latency_ms,
+        std::min<size_t>(std::max(latency_size, 0), sizeof(latency_ms) - 1));
+    const std::string code = absl::StatusCodeToString(status.code());
+    const std::string peer = LoggedPeer(*context);
+    if (note != nullptr) {
+      logger_.Info("rpc", {{"method", method},
+                           {"request_id", request_id},
+                           {"peer", peer},
+                           {"user", user},
+                           {"code", code},
+                           {"access_key_id", note->access_key_id},
+                           {"result", note->result},
+                           {"latency_ms", latency_field}});
+    } else {
+      logger_.Info("rpc", {{"method", method},
+                           {"request_id", request_id},
+                           {"peer", peer},
+                           {"user", user},
+                           {"code", code},
+                           {"latency_ms", latency_field}});
+    }
   }
   if (metrics_ != nullptr) metrics_->RecordCall(method, status.code(), latency);
   reactor->Finish(ToGrpcStatus(status));
@@ -223,8 +240,19 @@ grpc::ServerUnaryReactor* CallRunner::Run(
            credentials.status(), note.get());
     return reactor;
   }
-  credentials->client_address = ClientAddress(ClientPeer(*context));
-  credentials->certificate_subjects = CertificateSubjects(*context);
+  // Taken now, while the connection is surely still the relay's.
+  std::optional<CallerConnection> caller = Caller(*context);
+  if (!caller.has_value()) {
+    // A local process that reached gRPC's loopback port itself: it would
+    // pass by TLS, the client certificate check and the HTTP/2 limits.
+    Finish(context, reactor, method, start, request_id, "",
+           absl::PermissionDeniedError(
+               "connect through identityd's listening address (--listen)"),
+           note.get());
+    return reactor;
+  }
+  credentials->client_address = ClientAddress(caller->peer);
+  credentials->certificate_subjects = std::move(caller->certificate_subjects);
   auto call = std::make_shared<Call>(
       Call{context, reactor, method, start, std::move(request_id),
            *std::move(credentials), std::move(work), std::move(note), ""});

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -62,9 +64,19 @@ class CallRunner {
       std::function<absl::Status(const auth::Principal& caller, const Request&,
                                  Response&, AccessLogNote&)>;
 
-  // Maps gRPC's peer of a call to the client's (the connection relay's
-  // lookup); empty: gRPC's peer is the client.
-  using PeerResolver = std::function<std::string(absl::string_view)>;
+  // Who is at the other end of a call's connection.
+  struct CallerConnection {
+    // As gRPC spells peers: "ipv4:203.0.113.5:40000".
+    std::string peer;
+    // A verified client certificate's CN and DNS SANs (mTLS), else empty.
+    std::vector<std::string> certificate_subjects;
+  };
+  // Maps gRPC's peer of a call to the client behind it (the connection
+  // relay's lookup); nullopt refuses the call, as one that did not come
+  // through the relay. Without a resolver gRPC's peer and TLS are the
+  // client's.
+  using PeerResolver = std::function<std::optional<CallerConnection>(
+      absl::string_view grpc_peer)>;
 
   // `metrics` may be null (metrics off).
   CallRunner(WorkerPool& password_pool, WorkerPool& session_pool,
@@ -161,8 +173,11 @@ class CallRunner {
               absl::string_view user, const absl::Status& status,
               const AccessLogNote* note = nullptr);
   void Finish(const Call& call, const absl::Status& status);
-  // The client's address as gRPC's peer string, through client_peer_.
-  std::string ClientPeer(const grpc::CallbackServerContext& context) const;
+  // The client behind the call's connection, through client_peer_.
+  std::optional<CallerConnection> Caller(
+      const grpc::CallbackServerContext& context) const;
+  // The client's peer string for the access log (gRPC's if unresolved).
+  std::string LoggedPeer(const grpc::CallbackServerContext& context) const;
   // The caller's x-request-id if it is a sane one, else a new id.
   std::string RequestId(const grpc::CallbackServerContext& context);
 

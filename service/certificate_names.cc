@@ -29,14 +29,19 @@ std::string ToString(const ASN1_STRING* value) {
 }  // namespace
 
 std::vector<std::string> CommonNameAndDnsNames(absl::string_view pem) {
-  std::vector<std::string> names;
   std::unique_ptr<BIO, BioFree> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (bio == nullptr) return names;
+  if (bio == nullptr) return {};
   std::unique_ptr<X509, X509Free> cert(
       PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) return {};
+  return CommonNameAndDnsNames(cert.get());
+}
+
+std::vector<std::string> CommonNameAndDnsNames(const X509* cert) {
+  std::vector<std::string> names;
   if (cert == nullptr) return names;
-  const X509_NAME* subject = X509_get_subject_name(cert.get());
+  const X509_NAME* subject = X509_get_subject_name(cert);
   for (int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); i >= 0;
        i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
     const ASN1_STRING* cn =
@@ -44,8 +49,8 @@ std::vector<std::string> CommonNameAndDnsNames(absl::string_view pem) {
     if (cn != nullptr) names.push_back(ToString(cn));
   }
   std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> sans(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(
-          cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+      static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (sans == nullptr) return names;
   for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);

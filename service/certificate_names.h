@@ -6,6 +6,8 @@
 
 #include "absl/strings/string_view.h"
 
+struct x509_st;  // OpenSSL's X509
+
 namespace identity::service {
 
 // The names a service principal may be matched by, from a client
@@ -16,6 +18,8 @@ namespace identity::service {
 // could otherwise match a principal named by that text. Empty when the PEM
 // does not parse.
 std::vector<std::string> CommonNameAndDnsNames(absl::string_view pem);
+// The same names from a parsed certificate (the TLS handshake's).
+std::vector<std::string> CommonNameAndDnsNames(const x509_st* cert);
 
 }  // namespace identity::service
 

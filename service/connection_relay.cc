@@ -5,6 +5,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -22,6 +24,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
+// Linux 4.2's; glibc's <netinet/in.h> does not name it.
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
 namespace identity::service {
 namespace {
 
@@ -30,6 +37,12 @@ constexpr int kMaxEvents = 256;
 // After an accept failed for want of descriptors, how long the listener
 // rests before trying again (the loop keeps relaying meanwhile).
 constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(50);
+// TLS handshake work (a private-key operation each, ~1 ms for RSA-2048)
+// the loop does per round of events; the rest waits for the next round,
+// after established connections had their turn.
+constexpr absl::Duration kHandshakeBudget = absl::Milliseconds(2);
+// 127.0.0.1 and up: the backend connections' source addresses, in turn.
+constexpr uint32_t kLoopbackSources = (1u << 24) - 2;
 
 constexpr size_t kPrefaceBytes = 24;  // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 constexpr uint8_t kData = 0x0;
@@ -186,10 +199,19 @@ struct ConnectionRelay::Connection {
 
   Endpoint client;
   Endpoint backend;
+  uint64_t serial = 0;
   int client_fd = -1;
   int backend_fd = -1;
-  int backend_local_port = 0;
+  RelayedPeer peer;
+  // Our side of the backend connection, as gRPC names its peer.
+  std::string backend_peer;
   bool backend_connected = false;
+  // TLS: the session, whether its handshake is still running, and what
+  // the last read / write needs from the socket besides the obvious.
+  std::unique_ptr<TlsSession> tls;
+  bool handshaking = false;
+  bool tls_read_wants_write = false;
+  bool tls_write_wants_read = false;
   // Closed: its descriptors are gone and it waits in the graveyard until
   // the current batch of events (which may still name it) is done.
   bool closed = false;
@@ -297,7 +319,7 @@ void ConnectionRelay::Stop() {
   }
   for (auto& entry : connections_) {
     close(entry.second->client_fd);
-    close(entry.second->backend_fd);
+    if (entry.second->backend_fd >= 0) close(entry.second->backend_fd);
   }
   connections_.clear();
   graveyard_.clear();
@@ -307,16 +329,12 @@ void ConnectionRelay::Stop() {
   listen_fd_ = epoll_fd_ = stop_fd_ = reserve_fd_ = -1;
 }
 
-std::string ConnectionRelay::ClientPeer(absl::string_view grpc_peer) const {
-  const size_t colon = grpc_peer.rfind(':');
-  int port = 0;
-  if (absl::StartsWith(grpc_peer, "ipv4:127.0.0.1:") &&
-      absl::SimpleAtoi(grpc_peer.substr(colon + 1), &port)) {
-    absl::MutexLock lock(&mu_);
-    auto it = peers_.find(port);
-    if (it != peers_.end()) return it->second;
-  }
-  return std::string(grpc_peer);
+std::optional<ConnectionRelay::RelayedPeer> ConnectionRelay::Lookup(
+    absl::string_view grpc_peer) const {
+  absl::MutexLock lock(&mu_);
+  auto it = peers_.find(grpc_peer);
+  if (it == peers_.end()) return std::nullopt;
+  return it->second;
 }
 
 ConnectionRelay::Stats ConnectionRelay::stats() const {
@@ -325,13 +343,27 @@ ConnectionRelay::Stats ConnectionRelay::stats() const {
 }
 
 void ConnectionRelay::Loop() {
+  // OpenSSL writes to the client sockets with write(), which raises
+  // SIGPIPE on a connection the client reset. Blocked in this thread only,
+  // it stays pending here and write() fails with EPIPE instead.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
   epoll_event events[kMaxEvents];
   absl::Time accept_paused_until = absl::InfinitePast();
   bool listening = true;
+  int handshake_timeout_ms = -1;
   while (true) {
-    const int timeout_ms = listening ? -1 : 10;
+    int timeout_ms = listening ? -1 : 10;
+    if (handshake_timeout_ms >= 0 &&
+        (timeout_ms < 0 || handshake_timeout_ms < timeout_ms)) {
+      timeout_ms = handshake_timeout_ms;
+    }
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
-    if (!listening && absl::Now() >= accept_paused_until) {
+    const absl::Time round_start = absl::Now();
+    absl::Duration handshake_work = absl::ZeroDuration();
+    if (!listening && round_start >= accept_paused_until) {
       epoll_event event{};
       event.events = EPOLLIN;
       event.data.ptr = nullptr;
@@ -354,12 +386,44 @@ void ConnectionRelay::Loop() {
         continue;
       }
       auto* endpoint = static_cast<Endpoint*>(tag);
+      Connection& connection = *endpoint->connection;
       // Closed earlier in this batch: kept alive until the batch ends.
-      if (endpoint->connection->closed) continue;
+      if (connection.closed) continue;
+      if (connection.handshaking) {
+        // Over budget: level-triggered epoll reports it again next round.
+        if (handshake_work >= kHandshakeBudget) continue;
+        const absl::Time started = absl::Now();
+        ContinueHandshake(connection);
+        handshake_work += absl::Now() - started;
+        continue;
+      }
       Service(*endpoint, events[i].events);
     }
+    handshake_timeout_ms = ExpireHandshakes(absl::Now());
     graveyard_.clear();
   }
+}
+
+int ConnectionRelay::ExpireHandshakes(absl::Time now) {
+  while (!handshake_deadlines_.empty()) {
+    const auto [deadline, serial] = handshake_deadlines_.front();
+    auto it = handshaking_.find(serial);
+    if (it == handshaking_.end()) {  // done or closed since
+      handshake_deadlines_.pop_front();
+      continue;
+    }
+    if (deadline > now) {
+      return static_cast<int>(
+          std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - now) + 1));
+    }
+    handshake_deadlines_.pop_front();
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.tls_handshakes_timed_out;
+    }
+    Close(*it->second, "tls_handshake_timeout");
+  }
+  return -1;
 }
 
 void ConnectionRelay::AcceptAll() {
@@ -390,32 +454,150 @@ void ConnectionRelay::AcceptAll() {
       return;  // EAGAIN, or an error the next readiness retries
     }
     if (static_cast<int>(connections_.size()) >= options_.max_connections) {
-      close(fd);
-      absl::MutexLock lock(&mu_);
-      if (stats_.refused_at_limit++ % 1000 == 0) {
-        logger_.Warning(
-            "connection_limit_reached",
-            {{"max_connections", absl::StrCat(options_.max_connections)},
-             {"refused", absl::StrCat(stats_.refused_at_limit)}});
-      }
+      Refuse(fd, &Stats::refused_at_limit, "connection_limit_reached",
+             "max_connections", options_.max_connections);
+      continue;
+    }
+    if (options_.tls != nullptr &&
+        static_cast<int>(handshaking_.size()) >= options_.max_tls_handshakes) {
+      Refuse(fd, &Stats::refused_at_handshake_limit,
+             "tls_handshake_limit_reached", "max_tls_handshakes",
+             options_.max_tls_handshakes);
       continue;
     }
     Open(fd, PeerString(address));
   }
 }
 
-void ConnectionRelay::Open(int client_fd, const std::string& client_peer) {
+void ConnectionRelay::Refuse(int fd, uint64_t Stats::*refused,
+                             const char* event, const char* limit_name,
+                             int limit) {
+  // Counted before the close, which a test may be waiting for.
+  absl::MutexLock lock(&mu_);
+  close(fd);
+  // One line per thousand: a flood must not turn into a log flood.
+  if ((stats_.*refused)++ % 1000 == 0) {
+    logger_.Warning(event, {{limit_name, absl::StrCat(limit)},
+                            {"refused", absl::StrCat(stats_.*refused)}});
+  }
+}
+
+void ConnectionRelay::Open(int client_fd, std::string client_peer) {
+  const int one = 1;
+  setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  auto owned = std::make_unique<Connection>();
+  Connection& connection = *owned;
+  connection.serial = ++next_serial_;
+  connection.client_fd = client_fd;
+  connection.peer.client_peer = std::move(client_peer);
+  if (options_.tls != nullptr) {
+    connection.tls = options_.tls->NewSession(client_fd);
+    if (connection.tls == nullptr) {
+      close(client_fd);
+      return;
+    }
+    connection.handshaking = true;
+  }
+  connections_.emplace(&connection, std::move(owned));
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.accepted;
+    stats_.connections = static_cast<int>(connections_.size());
+  }
+  epoll_event event{};
+  event.events = 0;
+  event.data.ptr = &connection.client;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client_fd, &event);
+  if (!connection.handshaking) {
+    ConnectBackend(connection);
+    return;
+  }
+  handshaking_[connection.serial] = &connection;
+  handshake_deadlines_.emplace_back(
+      absl::Now() + options_.tls_handshake_timeout, connection.serial);
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.tls_handshakes = static_cast<int>(handshaking_.size());
+  }
+  ContinueHandshake(connection);
+}
+
+void ConnectionRelay::ContinueHandshake(Connection& c) {
+  const TlsIo result = c.tls->Handshake();
+  uint32_t events = 0;
+  switch (result) {
+    case TlsIo::kWantRead:
+      events = EPOLLIN;
+      break;
+    case TlsIo::kWantWrite:
+      events = EPOLLOUT;
+      break;
+    case TlsIo::kOk:
+      break;
+    case TlsIo::kClosed:
+    case TlsIo::kFailed: {
+      uint64_t failed;
+      {
+        absl::MutexLock lock(&mu_);
+        failed = ++stats_.tls_handshakes_failed;
+      }
+      // Bad certificates are worth a line; a flood of them is not.
+      if (failed % 1000 == 1) {
+        logger_.Warning("tls_handshake_failed",
+                        {{"peer", c.peer.client_peer},
+                         {"error", c.tls->LastError()},
+                         {"failed_so_far", absl::StrCat(failed)}});
+      }
+      // A graceful close, so a client that spoke plaintext to a TLS port
+      // reads an end of stream ("Socket closed", which identityctl turns
+      // into "pass --tls-ca"), not a reset: drop what it sent that TLS did
+      // not read (unread input turns close() into a reset), then close.
+      char discard[4096];
+      for (int i = 0; i < 16; ++i) {
+        if (recv(c.client_fd, discard, sizeof(discard), MSG_DONTWAIT) <= 0) {
+          break;
+        }
+      }
+      Close(c, "tls_handshake_failed");
+      return;
+    }
+  }
+  if (result != TlsIo::kOk) {
+    SetInterest(c, /*client=*/true, events);
+    return;
+  }
+  c.handshaking = false;
+  handshaking_.erase(c.serial);
+  c.peer.certificate_subjects = c.tls->VerifiedPeerNames();
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.tls_handshakes = static_cast<int>(handshaking_.size());
+  }
+  ConnectBackend(c);
+}
+
+void ConnectionRelay::ConnectBackend(Connection& c) {
   const int backend_fd =
       socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (backend_fd < 0) {
-    close(client_fd);
-    absl::MutexLock lock(&mu_);
-    ++stats_.shed_out_of_descriptors;
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.shed_out_of_descriptors;
+    }
+    Close(c, nullptr);
     return;
   }
   const int one = 1;
   setsockopt(backend_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // A source address of its own (see the class comment); the port is
+  // picked at connect(). If 127/8 is not all ours here, 127.0.0.1 it is.
+  setsockopt(backend_fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+             sizeof(one));
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + next_source_);
+  next_source_ = (next_source_ + 1) % kLoopbackSources;
+  bind(backend_fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
   sockaddr_in backend{};
   backend.sin_family = AF_INET;
   backend.sin_port = htons(static_cast<uint16_t>(options_.backend_port));
@@ -424,28 +606,26 @@ void ConnectionRelay::Open(int client_fd, const std::string& client_peer) {
               sizeof(backend)) != 0 &&
       errno != EINPROGRESS) {
     close(backend_fd);
-    close(client_fd);
+    Close(c, nullptr);
     return;
   }
-  auto owned = std::make_unique<Connection>();
-  Connection& connection = *owned;
-  connection.client_fd = client_fd;
-  connection.backend_fd = backend_fd;
-  connection.backend_local_port = LocalPort(backend_fd);
-  connections_.emplace(&connection, std::move(owned));
+  sockaddr_storage local{};
+  socklen_t length = sizeof(local);
+  getsockname(backend_fd, reinterpret_cast<sockaddr*>(&local), &length);
+  c.backend_fd = backend_fd;
+  c.backend_peer = PeerString(local);
   {
     absl::MutexLock lock(&mu_);
-    peers_[connection.backend_local_port] = client_peer;
-    ++stats_.accepted;
-    stats_.connections = static_cast<int>(connections_.size());
+    peers_[c.backend_peer] = c.peer;
   }
   epoll_event event{};
   event.events = 0;
-  event.data.ptr = &connection.client;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client_fd, &event);
-  event.data.ptr = &connection.backend;
+  event.data.ptr = &c.backend;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, backend_fd, &event);
-  UpdateInterest(connection);
+  c.backend_events = 0;
+  // TLS may already hold the client's first bytes, which no readiness
+  // event will announce.
+  if (Pump(c)) UpdateInterest(c);
 }
 
 void ConnectionRelay::Service(Endpoint& endpoint, uint32_t events) {
@@ -464,66 +644,118 @@ void ConnectionRelay::Service(Endpoint& endpoint, uint32_t events) {
   if (Pump(connection)) UpdateInterest(connection);
 }
 
+ConnectionRelay::Io ConnectionRelay::SocketIo(ssize_t result, size_t* n) {
+  if (result > 0) {
+    *n = static_cast<size_t>(result);
+    return Io::kMoved;
+  }
+  if (result == 0) return Io::kEof;  // recv(); send() never returns 0 here
+  return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+             ? Io::kWouldBlock
+             : Io::kFailed;
+}
+
+ConnectionRelay::Io ConnectionRelay::FromTls(TlsIo result) {
+  switch (result) {
+    case TlsIo::kOk:
+      return Io::kMoved;
+    case TlsIo::kWantRead:
+    case TlsIo::kWantWrite:
+      return Io::kWouldBlock;
+    case TlsIo::kClosed:
+      return Io::kEof;
+    case TlsIo::kFailed:
+      break;
+  }
+  return Io::kFailed;
+}
+
+ConnectionRelay::Io ConnectionRelay::ReadClient(Connection& c, char* data,
+                                                size_t size, size_t* n) {
+  if (c.tls == nullptr) return SocketIo(recv(c.client_fd, data, size, 0), n);
+  const TlsIo result = c.tls->Read(data, size, n);
+  c.tls_read_wants_write = result == TlsIo::kWantWrite;
+  return FromTls(result);
+}
+
+ConnectionRelay::Io ConnectionRelay::WriteClient(Connection& c,
+                                                 const char* data, size_t size,
+                                                 size_t* n) {
+  if (c.tls == nullptr) {
+    return SocketIo(send(c.client_fd, data, size, MSG_NOSIGNAL), n);
+  }
+  const TlsIo result = c.tls->Write(data, size, n);
+  c.tls_write_wants_read = result == TlsIo::kWantRead;
+  // A close_notify while we write is the end of the connection.
+  const Io io = FromTls(result);
+  return io == Io::kEof ? Io::kFailed : io;
+}
+
 bool ConnectionRelay::Pump(Connection& c) {
   // Read from each side into its pipe, inspecting what was read, then
   // write out whatever the pipes hold; repeat while anything moved.
   for (int round = 0; round < 16; ++round) {
     bool moved = false;
-    struct Direction {
-      int from;
-      int to;
-      Pipe* pipe;
-      bool from_client;
-      bool* to_write_shut;
-    };
-    Direction directions[2] = {
-        {c.client_fd, c.backend_fd, &c.to_backend, true, &c.backend_write_shut},
-        {c.backend_fd, c.client_fd, &c.to_client, false, &c.client_write_shut},
-    };
-    for (Direction& d : directions) {
-      if (!d.from_client && !c.backend_connected) continue;
-      Pipe& pipe = *d.pipe;
+    for (const bool from_client : {true, false}) {
+      if (!from_client && !c.backend_connected) continue;
+      Pipe& pipe = from_client ? c.to_backend : c.to_client;
       if (!pipe.eof && pipe.space() > 0) {
-        const ssize_t n = recv(d.from, pipe.data + pipe.end, pipe.space(), 0);
-        if (n > 0) {
+        char* at = pipe.data + pipe.end;
+        size_t n = 0;
+        Io read = Io::kWouldBlock;
+        if (from_client) {
+          read = ReadClient(c, at, pipe.space(), &n);
+        } else {
+          read = SocketIo(recv(c.backend_fd, at, pipe.space(), 0), &n);
+        }
+        if (read == Io::kMoved) {
           if (options_.inspect_http2) {
-            if (d.from_client) {
-              if (const char* reason =
-                      InspectFromClient(c, pipe.data + pipe.end, n)) {
+            if (from_client) {
+              if (const char* reason = InspectFromClient(c, at, n)) {
                 if (!c.closed) Close(c, reason);
                 return false;
               }
             } else {
-              InspectFromServer(c, pipe.data + pipe.end, n);
+              InspectFromServer(c, at, n);
             }
           }
           pipe.end += n;
           moved = true;
-        } else if (n == 0) {
+        } else if (read == Io::kEof) {
           pipe.eof = true;
           moved = true;
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        } else if (read == Io::kFailed) {
           Close(c, nullptr);
           return false;
         }
       }
-      if (d.to == c.backend_fd && !c.backend_connected) continue;
+      const bool to_backend = from_client;
+      if (to_backend && !c.backend_connected) continue;
       if (pipe.size() > 0) {
-        const ssize_t n =
-            send(d.to, pipe.data + pipe.begin, pipe.size(), MSG_NOSIGNAL);
-        if (n > 0) {
+        size_t n = 0;
+        Io wrote = Io::kWouldBlock;
+        if (to_backend) {
+          wrote = SocketIo(send(c.backend_fd, pipe.data + pipe.begin,
+                                pipe.size(), MSG_NOSIGNAL),
+                           &n);
+        } else {
+          wrote = WriteClient(c, pipe.data + pipe.begin, pipe.size(), &n);
+        }
+        if (wrote == Io::kMoved) {
           pipe.begin += n;
           moved = true;
-        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                   errno != EINTR) {
+        } else if (wrote == Io::kFailed) {
           Close(c, nullptr);
           return false;
         }
       }
       pipe.Compact();
-      if (pipe.eof && pipe.size() == 0 && !*d.to_write_shut) {
-        shutdown(d.to, SHUT_WR);
-        *d.to_write_shut = true;
+      bool& write_shut =
+          to_backend ? c.backend_write_shut : c.client_write_shut;
+      if (pipe.eof && pipe.size() == 0 && !write_shut) {
+        if (!to_backend && c.tls != nullptr) c.tls->SendCloseNotify();
+        shutdown(to_backend ? c.backend_fd : c.client_fd, SHUT_WR);
+        write_shut = true;
       }
     }
     if ((c.to_backend.eof && c.to_backend.size() == 0 && c.to_client.eof &&
@@ -541,26 +773,28 @@ void ConnectionRelay::UpdateInterest(Connection& c) {
   uint32_t backend = 0;
   if (!c.to_backend.eof && c.to_backend.space() > 0) client |= EPOLLIN;
   if (c.to_client.size() > 0) client |= EPOLLOUT;
+  // TLS may need the other direction of the socket to make progress.
+  if (c.tls_write_wants_read && c.to_client.size() > 0) client |= EPOLLIN;
+  if (c.tls_read_wants_write && !c.to_backend.eof) client |= EPOLLOUT;
   if (!c.backend_connected) {
     backend |= EPOLLOUT;
   } else {
     if (!c.to_client.eof && c.to_client.space() > 0) backend |= EPOLLIN;
     if (c.to_backend.size() > 0) backend |= EPOLLOUT;
   }
-  if (client != c.client_events) {
-    epoll_event event{};
-    event.events = client;
-    event.data.ptr = &c.client;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.client_fd, &event);
-    c.client_events = client;
-  }
-  if (backend != c.backend_events) {
-    epoll_event event{};
-    event.events = backend;
-    event.data.ptr = &c.backend;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.backend_fd, &event);
-    c.backend_events = backend;
-  }
+  SetInterest(c, /*client=*/true, client);
+  SetInterest(c, /*client=*/false, backend);
+}
+
+void ConnectionRelay::SetInterest(Connection& c, bool client, uint32_t events) {
+  uint32_t& current = client ? c.client_events : c.backend_events;
+  if (events == current) return;
+  epoll_event event{};
+  event.events = events;
+  event.data.ptr = client ? &c.client : &c.backend;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, client ? c.client_fd : c.backend_fd,
+            &event);
+  current = events;
 }
 
 const char* ConnectionRelay::InspectFromClient(Connection& c, const char* data,
@@ -625,39 +859,45 @@ bool ConnectionRelay::EvictLargest(Connection& current) {
 
 void ConnectionRelay::Close(Connection& c, const char* reason) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.client_fd, nullptr);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.backend_fd, nullptr);
-  if (reason != nullptr) {
+  if (c.backend_fd >= 0)
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.backend_fd, nullptr);
+  if (reason != nullptr &&
+      absl::string_view(reason) != "tls_handshake_failed") {
     // Abortive close: the client learns at once, and the kernel drops what
     // it still held for gRPC.
     const linger abort_close{1, 0};
     setsockopt(c.client_fd, SOL_SOCKET, SO_LINGER, &abort_close,
                sizeof(abort_close));
-    setsockopt(c.backend_fd, SOL_SOCKET, SO_LINGER, &abort_close,
-               sizeof(abort_close));
+    if (c.backend_fd >= 0) {
+      setsockopt(c.backend_fd, SOL_SOCKET, SO_LINGER, &abort_close,
+                 sizeof(abort_close));
+    }
   }
-  close(c.client_fd);
-  close(c.backend_fd);
+  if (c.handshaking) handshaking_.erase(c.serial);
   open_streams_ -= static_cast<int>(c.open_streams.size());
   std::string peer;
   {
     absl::MutexLock lock(&mu_);
-    auto it = peers_.find(c.backend_local_port);
-    if (it != peers_.end()) {
-      peer = std::move(it->second);
-      peers_.erase(it);
-    }
+    peer = c.peer.client_peer;
+    if (!c.backend_peer.empty()) peers_.erase(c.backend_peer);
     if (reason != nullptr) {
       if (absl::string_view(reason) == "http2_too_many_streams") {
         ++stats_.closed_for_streams;
       } else if (absl::string_view(reason) == "http2_reset_flood") {
         ++stats_.closed_for_resets;
+      } else if (absl::StartsWith(reason, "tls_")) {
+        // counted where they happen
       } else {
         ++stats_.closed_for_framing;
       }
     }
     stats_.connections = static_cast<int>(connections_.size()) - 1;
     stats_.open_streams = open_streams_;
+    stats_.tls_handshakes = static_cast<int>(handshaking_.size());
   }
+  // After the stats: whoever sees the close sees them too.
+  close(c.client_fd);
+  if (c.backend_fd >= 0) close(c.backend_fd);
   // One line per thousand: a flood must not turn into a log flood.
   if (reason != nullptr && closed_logged_++ % 1000 == 0) {
     logger_.Warning("connection_closed",

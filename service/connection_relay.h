@@ -1,11 +1,16 @@
 #ifndef IDENTITY_SERVICE_CONNECTION_RELAY_H_
 #define IDENTITY_SERVICE_CONNECTION_RELAY_H_
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -15,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/logger.h"
+#include "service/tls_termination.h"
 
 namespace identity::service {
 
@@ -27,9 +33,18 @@ struct ConnectionRelayOptions {
   // Client connections held at once; one more is accepted and closed at
   // once (so it fails fast instead of waiting in the backlog).
   int max_connections = 1024;
-  // Plaintext only: read the HTTP/2 frame headers passing through and
-  // close a connection that breaks the limits below. Over TLS the bytes
-  // are opaque and only the connection limit applies.
+  // Non-null: clients speak TLS, which the relay terminates (gRPC's side
+  // is plaintext on loopback), so the HTTP/2 checks below see the frames
+  // on TLS listeners too, and a verified client certificate's names reach
+  // the call through Lookup().
+  std::shared_ptr<const TlsServerContext> tls;
+  // A TLS handshake not done by then is dropped (slowloris handshakes).
+  absl::Duration tls_handshake_timeout = absl::Seconds(10);
+  // TLS handshakes in progress at once; a connection beyond is closed at
+  // once. Each holds one descriptor and no backend connection.
+  int max_tls_handshakes = 256;
+  // Read the HTTP/2 frame headers passing through (decrypted, over TLS)
+  // and close a connection that breaks the limits below.
   bool inspect_http2 = true;
   // Streams a client may hold open on one connection: gRPC advertises the
   // same number (MAX_CONCURRENT_STREAMS), but gRPC 1.51 only enforces it
@@ -53,10 +68,18 @@ struct ConnectionRelayOptions {
 // connections when the process is out of them, caps connections, checks
 // HTTP/2 framing on plaintext connections before gRPC sees a byte, and
 // relays each connection to gRPC's loopback listener (three descriptors a
-// connection: the client's, ours to gRPC, gRPC's).
+// connection: the client's, ours to gRPC, gRPC's). With TLS it terminates
+// TLS first, so that the same checks hold on TLS listeners.
+//
+// Each relayed connection leaves from its own loopback source address
+// (127.x.y.z, taken in turn from the 16 million of 127/8), so gRPC's peer
+// string names one client connection and is not handed to another for
+// millions of connections; Lookup() maps it back to the client.
 //
 // One thread (epoll); every buffer is bounded (64 KiB each way a
-// connection). Thread-safe.
+// connection). TLS handshakes take at most kHandshakeBudget of the thread
+// per round of events, so a handshake flood slows new connections, not
+// established ones. Thread-safe.
 class ConnectionRelay {
  public:
   struct Stats {
@@ -68,6 +91,19 @@ class ConnectionRelay {
     uint64_t closed_for_resets = 0;
     uint64_t closed_for_framing = 0;
     int open_streams = 0;
+    int tls_handshakes = 0;  // in progress
+    uint64_t tls_handshakes_failed = 0;
+    uint64_t tls_handshakes_timed_out = 0;
+    uint64_t refused_at_handshake_limit = 0;
+  };
+
+  // A connection the relay holds towards gRPC, as the call sees it.
+  struct RelayedPeer {
+    // The client's address ("ipv4:203.0.113.5:40000").
+    std::string client_peer;
+    // The verified client certificate's CN and DNS SANs (mTLS); empty for
+    // plaintext, TLS without a client CA, or no certificate.
+    std::vector<std::string> certificate_subjects;
   };
 
   static absl::StatusOr<std::unique_ptr<ConnectionRelay>> Start(
@@ -78,9 +114,10 @@ class ConnectionRelay {
   // The port clients connect to.
   int port() const { return port_; }
 
-  // The client's address ("ipv4:203.0.113.5:40000") for gRPC's peer of a
-  // relayed connection ("ipv4:127.0.0.1:<our port>"); any other peer as is.
-  std::string ClientPeer(absl::string_view grpc_peer) const;
+  // The client behind gRPC's peer of a call ("ipv4:127.x.y.z:<port>", our
+  // side of a relayed connection); nullopt when that peer is no connection
+  // the relay holds (a process that reached gRPC's loopback port itself).
+  std::optional<RelayedPeer> Lookup(absl::string_view grpc_peer) const;
 
   Stats stats() const;
 
@@ -104,11 +141,33 @@ class ConnectionRelay {
   absl::Status Listen();
   void Loop();
   void AcceptAll();
-  void Open(int client_fd, const std::string& client_peer);
+  // Closes a connection just accepted, beyond a limit; counts it in
+  // stats_.*refused and logs `event` for the first of each thousand.
+  void Refuse(int fd, uint64_t Stats::*refused, const char* event,
+              const char* limit_name, int limit);
+  void Open(int client_fd, std::string client_peer);
+  // Opens the connection to gRPC and starts relaying (after the TLS
+  // handshake, if any).
+  void ConnectBackend(Connection& connection);
+  // Drives a TLS handshake; on success connects the backend.
+  void ContinueHandshake(Connection& connection);
+  // Closes handshakes past their deadline; returns how long until the
+  // next one expires (or -1: none pending), in epoll's milliseconds.
+  int ExpireHandshakes(absl::Time now);
   void Service(Endpoint& endpoint, uint32_t events);
+  // The client side's I/O, through TLS when there is some.
+  enum class Io { kMoved, kWouldBlock, kEof, kFailed };
+  // A recv() or send() result; sets *n when bytes moved.
+  static Io SocketIo(ssize_t result, size_t* n);
+  static Io FromTls(TlsIo result);
+  Io ReadClient(Connection& connection, char* data, size_t size, size_t* n);
+  Io WriteClient(Connection& connection, const char* data, size_t size,
+                 size_t* n);
   // False if the connection was closed.
   bool Pump(Connection& connection);
   void UpdateInterest(Connection& connection);
+  // The epoll events wanted on the client's or the backend's socket.
+  void SetInterest(Connection& connection, bool client, uint32_t events);
   // Inspects bytes read from the client / gRPC; a non-empty result is why
   // the connection must be closed.
   const char* InspectFromClient(Connection& connection, const char* data,
@@ -136,13 +195,21 @@ class ConnectionRelay {
   // Owned by the loop thread.
   absl::flat_hash_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> graveyard_;
+  // TLS handshakes in progress by serial, and their deadlines in order
+  // (one timeout for all, so accept order is deadline order).
+  absl::flat_hash_map<uint64_t, Connection*> handshaking_;
+  std::deque<std::pair<absl::Time, uint64_t>> handshake_deadlines_;
+  uint64_t next_serial_ = 0;
+  // Which 127.x.y.z the next backend connection leaves from.
+  uint32_t next_source_ = 0;
   int open_streams_ = 0;
   TokenBucket all_resets_;
   uint64_t closed_logged_ = 0;
 
   mutable absl::Mutex mu_;
-  // Our local port towards gRPC -> the client's peer string.
-  absl::flat_hash_map<int, std::string> peers_ ABSL_GUARDED_BY(mu_);
+  // Our side of each backend connection, as gRPC spells its peer
+  // ("ipv4:127.x.y.z:port") -> the client behind it.
+  absl::flat_hash_map<std::string, RelayedPeer> peers_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/user_service.grpc.pb.h"
@@ -107,7 +109,12 @@ TEST_F(IdentitydProcessTest, PrintsAGeneratedAdminPasswordOnceOnStdout) {
   auto server = Launch();
   const int port = server->WaitForServingPort(absl::Seconds(20));
   ASSERT_NE(port, 0) << server->Stderr();
-  const std::string out = server->Stdout();
+  // The banner is printed just after the "serving" line is logged.
+  std::string out = server->Stdout();
+  for (int i = 0; i < 200 && !absl::StrContains(out, "\n\nSign in"); ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+    out = server->Stdout();
+  }
   const size_t at = out.find("shown only now:");
   ASSERT_NE(at, std::string::npos) << "no password banner";
   std::string password(absl::StripAsciiWhitespace(

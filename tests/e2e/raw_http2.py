@@ -5,10 +5,13 @@ literal encoding (RFC 7541, no Huffman, no dynamic table), so it can do what
 no well-behaved client library does: open streams and never finish them,
 reset them at once (CVE-2023-44487, "rapid reset"), never acknowledge the
 server's SETTINGS. Whatever the server sends is read and thrown away on a
-background thread, so the server never blocks on a full socket.
+background thread, so the server never blocks on a full socket. With an
+ssl.SSLContext it does the same over TLS (ALPN h2).
 """
 
+import select
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -72,28 +75,63 @@ def grpc_request_headers(path, authority="127.0.0.1", extra=()):
     ] + list(extra))
 
 
-class Connection:
-    """One TCP connection speaking raw HTTP/2 to `port` on loopback."""
+def tls_context(ca_file, cert_file=None, key_file=None):
+    """A client context that trusts ca_file and offers ALPN h2."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.set_alpn_protocols(["h2"])
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file)
+    return context
 
-    def __init__(self, port, ack_settings=True, timeout=5.0):
+
+class Connection:
+    """One TCP connection speaking raw HTTP/2 to `port` on loopback.
+
+    With `tls` (an ssl.SSLContext) the connection is TLS; reads and writes
+    then take turns under one lock on a non-blocking socket, as an OpenSSL
+    connection must not be read and written at once from two threads.
+    """
+
+    def __init__(self, port, ack_settings=True, timeout=5.0, tls=None):
         self.sock = socket.create_connection(("127.0.0.1", port),
                                              timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.tls = tls is not None
+        if self.tls:
+            self.sock = tls.wrap_socket(self.sock,
+                                        server_hostname="localhost")
+            if self.sock.selected_alpn_protocol() != "h2":
+                raise OSError("server did not select ALPN h2")
+            self.sock.setblocking(False)
         self.ack_settings = ack_settings
         self.closed_by_peer = threading.Event()
         self.goaway = threading.Event()
         self.bytes_received = 0
         self._next_stream = 1
         self._send_lock = threading.Lock()
-        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
+        self._stop = False
+        self._send(PREFACE + frame(SETTINGS, 0, 0))
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    def _recv(self):
+        if not self.tls:
+            return self.sock.recv(65536)
+        while not self._stop:
+            select.select([self.sock], [], [], 0.05)
+            with self._send_lock:
+                try:
+                    return self.sock.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    continue
+        return b""
 
     def _read(self):
         buffer = b""
         try:
             while True:
-                chunk = self.sock.recv(65536)
+                chunk = self._recv()
                 if not chunk:
                     break
                 self.bytes_received += len(chunk)
@@ -117,8 +155,22 @@ class Connection:
         self.closed_by_peer.set()
 
     def _send(self, data):
-        with self._send_lock:
-            self.sock.sendall(data)
+        if not self.tls:
+            with self._send_lock:
+                self.sock.sendall(data)
+            return
+        view = memoryview(data)
+        deadline = time.monotonic() + self.timeout
+        while view:
+            with self._send_lock:
+                try:
+                    view = view[self.sock.send(view):]
+                    continue
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    pass
+            if time.monotonic() > deadline:
+                raise socket.timeout("send timed out")
+            select.select([], [self.sock], [], 0.05)
 
     def new_stream_id(self):
         stream_id = self._next_stream
@@ -134,6 +186,7 @@ class Connection:
             return False
 
     def close(self):
+        self._stop = True
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -163,13 +216,13 @@ def rapid_reset_batch(conn, path, count):
 
 def flood(port, kind, seconds, connections=1, ack_settings=False,
           path="/identity.v1.AccessKeyService/ListAccessKeys",
-          on_tick=None, batch=200):
+          on_tick=None, batch=200, tls=None):
     """Floods `port` from `connections` connections for `seconds`.
 
     kind is "open" (streams never finished) or "reset" (rapid reset). A
     connection the server closes is replaced, as an attacker would. Calls
     on_tick() between batches (for RSS sampling). Returns the number of
-    streams sent.
+    streams sent. `tls`: an ssl.SSLContext to flood over TLS.
     """
     make = open_streams_batch if kind == "open" else rapid_reset_batch
     conns = []
@@ -179,7 +232,8 @@ def flood(port, kind, seconds, connections=1, ack_settings=False,
         while time.monotonic() < deadline:
             while len(conns) < connections:
                 try:
-                    conns.append(Connection(port, ack_settings=ack_settings))
+                    conns.append(Connection(port, ack_settings=ack_settings,
+                                            tls=tls))
                 except OSError:
                     time.sleep(0.05)
                     break

@@ -1,12 +1,23 @@
 // TLS and mTLS: identityd in process with certificates from
 // deploy/dev-certs.sh, clients over TLS, with certificates of the same CA
 // and of another, and the plaintext-beyond-loopback guard.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/identity_server.h"
 #include "testing/server_env.h"
@@ -62,6 +73,82 @@ std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& ca,
   return grpc::SslCredentials(options);
 }
 
+// TCP ports this process listens on at 127.0.0.1 (from /proc: the sockets
+// among our descriptors in LISTEN state).
+std::vector<int> OwnLoopbackListeners() {
+  std::vector<std::string> inodes;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (dirent* entry = readdir(dir)) {
+      char target[128] = {};
+      const std::string link = absl::StrCat("/proc/self/fd/", entry->d_name);
+      if (readlink(link.c_str(), target, sizeof(target) - 1) > 0 &&
+          absl::StartsWith(target, "socket:[")) {
+        std::string inode(target + 8);
+        inode.pop_back();  // ']'
+        inodes.push_back(inode);
+      }
+    }
+    closedir(dir);
+  }
+  std::vector<int> ports;
+  // gRPC listens on 127.0.0.1 through an IPv6 socket (v4-mapped) here.
+  for (const auto& [table_path, loopback] :
+       {std::pair<const char*, const char*>{"/proc/self/net/tcp", "0100007F:"},
+        {"/proc/self/net/tcp6", "0000000000000000FFFF00000100007F:"}}) {
+    std::ifstream table(table_path);
+    std::string line;
+    std::getline(table, line);  // header
+    while (std::getline(table, line)) {
+      std::vector<std::string> fields =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+      if (fields.size() < 10 || fields[3] != "0A" ||
+          !absl::StartsWith(fields[1], loopback)) {
+        continue;
+      }
+      if (std::find(inodes.begin(), inodes.end(), fields[9]) == inodes.end()) {
+        continue;
+      }
+      int port = 0;
+      const size_t colon = fields[1].find(':');
+      if (absl::SimpleHexAtoi(fields[1].substr(colon + 1), &port)) {
+        ports.push_back(port);
+      }
+    }
+  }
+  return ports;
+}
+
+// A TCP connection to 127.0.0.1:port that sends `bytes` and then nothing.
+int ConnectAndSend(int port, absl::string_view bytes = "") {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  if (!bytes.empty()) {
+    EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  return fd;
+}
+
+// Whether the server closed `fd` (EOF or reset) within `timeout`.
+bool ClosedByServerWithin(int fd, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    pollfd waiting{fd, POLLIN, 0};
+    const int ready = poll(&waiting, 1, 50);
+    if (ready <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) return true;  // a TLS alert first is read and skipped
+  }
+  return false;
+}
+
 class TlsTest : public ::testing::Test {
  protected:
   void ServeTls(bool mutual, const std::string& principals = "") {
@@ -74,6 +161,31 @@ class TlsTest : public ::testing::Test {
       std::ofstream(file) << principals;
       env_.config().service_principals_file = file;
     }
+  }
+
+  // The stubs present deploy/dev-certs.sh's client certificate (ci-service).
+  void UseOurClientCertificate() {
+    const Certificates& certs = Certificates::Get();
+    env_.UseChannelCredentials(
+        Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
+            certs.ours("client.key")),
+        "localhost");
+  }
+
+  // ListAccessKeys as the admin (password) on a channel of its own, over
+  // TLS without a client certificate.
+  grpc::Status ListKeysOnNewTlsChannel() {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto stub = v1::AccessKeyService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", env_.server().port()),
+        Tls(Certificates::Get().ours("ca.pem")), args));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    ServerEnv::SetBasic(context, "admin", kAdminPassword);
+    v1::ListAccessKeysResponse response;
+    return stub->ListAccessKeys(&context, {}, &response);
   }
 
   grpc::Status CreateKey(const std::string& user, const std::string& password,
@@ -127,10 +239,7 @@ TEST_F(TlsTest, CreateAndListOverTls) {
 
 TEST_F(TlsTest, MutualTlsServiceAdminActsForAnyUser) {
   ServeTls(/*mutual=*/true, "# services\nci-service admin\n");
-  const Certificates& certs = Certificates::Get();
-  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
-                                 certs.ours("client.key")),
-                             "localhost");
+  UseOurClientCertificate();
   env_.Start();
   env_.CreateUser("alice", kAlicePassword);  // Basic still works over mTLS
   // No password, no token: the certificate is the credential.
@@ -145,10 +254,7 @@ TEST_F(TlsTest, MutualTlsServiceAdminActsForAnyUser) {
 
 TEST_F(TlsTest, MutualTlsReaderMayOnlyRead) {
   ServeTls(/*mutual=*/true, "ci-service reader\n");
-  const Certificates& certs = Certificates::Get();
-  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
-                                 certs.ours("client.key")),
-                             "localhost");
+  UseOurClientCertificate();
   env_.Start();
   env_.CreateUser("alice", kAlicePassword);
   int count = -1;
@@ -163,10 +269,7 @@ TEST_F(TlsTest, MutualTlsReaderMayOnlyRead) {
 // verify.
 TEST_F(TlsTest, MutualTlsVerifierMayOnlyVerify) {
   ServeTls(/*mutual=*/true, "ci-service verifier\n");
-  const Certificates& certs = Certificates::Get();
-  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
-                                 certs.ours("client.key")),
-                             "localhost");
+  UseOurClientCertificate();
   env_.Start();
   env_.CreateUser("alice", kAlicePassword);
   v1::VerifySignatureRequest request;
@@ -193,10 +296,7 @@ TEST_F(TlsTest, MutualTlsVerifierMayOnlyVerify) {
 
 TEST_F(TlsTest, MutualTlsReaderMayNotVerify) {
   ServeTls(/*mutual=*/true, "ci-service reader\n");
-  const Certificates& certs = Certificates::Get();
-  env_.UseChannelCredentials(Tls(certs.ours("ca.pem"), certs.ours("client.pem"),
-                                 certs.ours("client.key")),
-                             "localhost");
+  UseOurClientCertificate();
   env_.Start();
   grpc::ClientContext context;
   v1::VerifySignatureRequest request;
@@ -219,19 +319,101 @@ TEST_F(TlsTest, MutualTlsRefusesOtherCasAndNoCertificate) {
   grpc::ClientContext context;
   EXPECT_EQ(ListKeys("", "", "admin", &count).error_code(),
             grpc::StatusCode::UNAVAILABLE);
-  auto no_cert = v1::AccessKeyService::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", env_.server().port()),
-      Tls(certs.ours("ca.pem")), [] {
-        grpc::ChannelArguments args;
-        args.SetSslTargetNameOverride("localhost");
-        return args;
-      }()));
-  grpc::ClientContext bare;
-  bare.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  ServerEnv::SetBasic(bare, "admin", kAdminPassword);
-  v1::ListAccessKeysResponse response;
-  EXPECT_EQ(no_cert->ListAccessKeys(&bare, {}, &response).error_code(),
+  EXPECT_EQ(ListKeysOnNewTlsChannel().error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+// The relay terminates TLS and hands gRPC plaintext on a loopback port. A
+// local process that finds that port gets no call served: not with a valid
+// admin password, not with a header that claims a certificate.
+TEST_F(TlsTest, MutualTlsCallsOnGrpcsOwnPortAreRefused) {
+  ServeTls(/*mutual=*/true, "ci-service admin\n");
+  UseOurClientCertificate();
+  env_.Start();
+  int count = -1;
+  ASSERT_TRUE(ListKeys("", "", "admin", &count).ok());  // the front door
+  std::vector<int> backdoors;
+  for (int port : OwnLoopbackListeners()) {
+    if (port != env_.server().port()) backdoors.push_back(port);
+  }
+  ASSERT_FALSE(backdoors.empty());
+  for (int port : backdoors) {
+    auto direct = v1::AccessKeyService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    for (bool with_password : {true, false}) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(5));
+      if (with_password) ServerEnv::SetBasic(context, "admin", kAdminPassword);
+      context.AddMetadata("x-forwarded-client-cert", "CN=ci-service");
+      context.AddMetadata("x-forwarded-for", "203.0.113.7");
+      v1::ListAccessKeysRequest request;
+      request.set_user_name("admin");
+      v1::ListAccessKeysResponse response;
+      grpc::Status status =
+          direct->ListAccessKeys(&context, request, &response);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << "port " << port << ": " << status.error_message();
+      EXPECT_TRUE(absl::StrContains(status.error_message(), "--listen"));
+    }
+  }
+}
+
+// A client that connects and never finishes its handshake holds its
+// descriptor for --tls_handshake_timeout, no longer.
+TEST_F(TlsTest, HandshakeThatNeverFinishesIsDropped) {
+  ServeTls(/*mutual=*/false);
+  env_.config().tls_handshake_timeout = absl::Milliseconds(300);
+  env_.UseChannelCredentials(Tls(Certificates::Get().ours("ca.pem")),
+                             "localhost");
+  env_.Start();
+  // Silent, and with the first bytes of a ClientHello record.
+  const int silent = ConnectAndSend(env_.server().port());
+  const int half = ConnectAndSend(env_.server().port(), "\x16\x03\x01\x02");
+  EXPECT_TRUE(ClosedByServerWithin(silent, absl::Seconds(5)));
+  EXPECT_TRUE(ClosedByServerWithin(half, absl::Seconds(5)));
+  close(silent);
+  close(half);
+  EXPECT_EQ(env_.server().relay_stats().tls_handshakes_timed_out, 2u);
+  EXPECT_EQ(env_.server().relay_stats().tls_handshakes, 0);
+  int count = -1;
+  EXPECT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+}
+
+// Handshakes in progress are capped: one more is closed at once, calls on
+// an established connection go on, and new clients are served once the
+// slow handshakes are gone.
+TEST_F(TlsTest, HandshakeLimitClosesBeyondAndEstablishedCallsGoOn) {
+  ServeTls(/*mutual=*/false);
+  env_.config().max_tls_handshakes = 4;
+  env_.config().tls_handshake_timeout = absl::Seconds(30);
+  env_.UseChannelCredentials(Tls(Certificates::Get().ours("ca.pem")),
+                             "localhost");
+  env_.Start();
+  int count = -1;
+  ASSERT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+  std::vector<int> slow;
+  for (int i = 0; i < 4; ++i)
+    slow.push_back(ConnectAndSend(env_.server().port()));
+  // The relay counts them as they are accepted.
+  for (int i = 0; i < 100 && env_.server().relay_stats().tls_handshakes < 4;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(env_.server().relay_stats().tls_handshakes, 4);
+  const int beyond = ConnectAndSend(env_.server().port());
+  EXPECT_TRUE(ClosedByServerWithin(beyond, absl::Seconds(5)));
+  close(beyond);
+  EXPECT_GE(env_.server().relay_stats().refused_at_handshake_limit, 1u);
+  // The stubs' connection was established before: it is still served.
+  EXPECT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+  for (int fd : slow) close(fd);
+  for (int i = 0; i < 100 && env_.server().relay_stats().tls_handshakes > 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(env_.server().relay_stats().tls_handshakes, 0);
+  EXPECT_TRUE(ListKeysOnNewTlsChannel().ok());
 }
 
 TEST_F(TlsTest, PlaintextBeyondLoopbackNeedsInsecure) {
