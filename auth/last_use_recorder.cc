@@ -39,7 +39,9 @@ void LastUseRecorder::Record(absl::string_view access_key_id,
   if (use.region != region) use.region = std::string(region);
 }
 
-void LastUseRecorder::Flush() {
+void LastUseRecorder::Flush() { FlushPending(/*held_back_too=*/false); }
+
+void LastUseRecorder::FlushPending(bool held_back_too) {
   absl::MutexLock flush_lock(&flush_mu_);
   const absl::Time now = clock_.Now();
   std::vector<std::pair<std::string, Use>> due;
@@ -54,7 +56,7 @@ void LastUseRecorder::Flush() {
     }
     for (auto it = pending_.begin(); it != pending_.end();) {
       auto next = std::next(it);
-      if (!written_.contains(it->first)) {
+      if (held_back_too || !written_.contains(it->first)) {
         written_[it->first] = now;
         due.emplace_back(it->first, std::move(it->second));
         pending_.erase(it);
@@ -96,7 +98,9 @@ void LastUseRecorder::RunUntilStopped() {
   while (!stop_.WaitForNotificationWithTimeout(options_.flush_interval)) {
     Flush();
   }
-  Flush();
+  // Stopping: what the minute's coalescing held back is written too, or a
+  // restart would lose up to a minute of last use of every busy key.
+  FlushPending(/*held_back_too=*/true);
 }
 
 }  // namespace identity::auth

@@ -37,7 +37,8 @@ class LastUseRecorder {
  public:
   LastUseRecorder(storage::Store& store, const Clock& clock,
                   LastUseRecorderOptions options = {});
-  // Writes what is pending, then stops.
+  // Writes everything pending (uses held back by the coalescing too), then
+  // stops.
   ~LastUseRecorder();
 
   LastUseRecorder(const LastUseRecorder&) = delete;
@@ -62,6 +63,9 @@ class LastUseRecorder {
     std::string region;
   };
   void RunUntilStopped();
+  // Writes pending uses whose key was not written within
+  // min_write_interval, or, with `held_back_too`, all of them.
+  void FlushPending(bool held_back_too);
 
   storage::Store& store_;
   const Clock& clock_;

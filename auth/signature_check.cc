@@ -151,11 +151,11 @@ absl::StatusOr<PreparedSignatureCheck> PrepareSignatureCheck(
         V2StringToSign(request, parsed, V2Dialect::kObsSdkObs));
     return prepared;
   }
-  // AWS V2: botocore's rules first, then its path-style quirks and the OBS
+  // AWS V2: botocore's rules first, then its auth_path quirks and the OBS
   // SDK's rules where they differ.
   prepared.strings_to_sign.push_back(
       V2StringToSign(request, parsed, V2Dialect::kBotocore));
-  std::vector<std::string> more = V2BotocorePathStyleStrings(request, parsed);
+  std::vector<std::string> more = V2BotocoreAuthPathStrings(request, parsed);
   more.push_back(V2StringToSign(request, parsed, V2Dialect::kObsSdkAws));
   for (std::string& candidate : more) {
     if (std::find(prepared.strings_to_sign.begin(),
@@ -170,20 +170,39 @@ absl::StatusOr<PreparedSignatureCheck> PrepareSignatureCheck(
 SignatureVerdict FinishSignatureCheck(const PreparedSignatureCheck& prepared,
                                       const ParsedSignature& parsed,
                                       absl::string_view secret) {
+  std::string key = SigningKeyFor(parsed, secret);
+  SignatureVerdict verdict = FinishSignatureCheckWithKey(prepared, parsed, key);
+  crypto::Cleanse(key);
+  return verdict;
+}
+
+std::string SigningKeyFor(const ParsedSignature& parsed,
+                          absl::string_view secret) {
+  if (parsed.version != SignatureVersion::kAwsSigV4) return std::string(secret);
+  return SigV4SigningKey(secret, parsed.scope_date, parsed.region,
+                         parsed.service);
+}
+
+std::string SigningKeyScope(const ParsedSignature& parsed) {
+  if (parsed.version != SignatureVersion::kAwsSigV4) return "";
+  return absl::StrCat(parsed.scope_date, "/", parsed.region, "/",
+                      parsed.service);
+}
+
+SignatureVerdict FinishSignatureCheckWithKey(
+    const PreparedSignatureCheck& prepared, const ParsedSignature& parsed,
+    absl::string_view signing_key) {
   SignatureVerdict verdict = prepared.verdict;
   bool match = false;
   if (parsed.version == SignatureVersion::kAwsSigV4) {
-    std::string key = SigV4SigningKey(secret, parsed.scope_date, parsed.region,
-                                      parsed.service);
     match = crypto::ConstantTimeEquals(
-        SigV4Signature(key, prepared.strings_to_sign.front()),
+        SigV4Signature(signing_key, prepared.strings_to_sign.front()),
         parsed.signature);
-    crypto::Cleanse(key);
   } else {
     for (const std::string& string_to_sign : prepared.strings_to_sign) {
       // Every dialect is computed, so the time taken does not say which
       // one matched.
-      if (crypto::ConstantTimeEquals(V2Signature(secret, string_to_sign),
+      if (crypto::ConstantTimeEquals(V2Signature(signing_key, string_to_sign),
                                      parsed.signature)) {
         match = true;
       }

@@ -46,6 +46,21 @@ SignatureVerdict FinishSignatureCheck(const PreparedSignatureCheck& prepared,
                                       const ParsedSignature& parsed,
                                       absl::string_view secret);
 
+// The key a signature of `parsed`'s kind is computed with: for SigV4 the key
+// derived from `secret` for the request's date, region and service; for V2
+// the secret itself. A secret: the caller cleanses it.
+std::string SigningKeyFor(const ParsedSignature& parsed,
+                          absl::string_view secret);
+
+// "date/region/service" for SigV4, "" for V2: what SigningKeyFor depends on
+// besides the secret.
+std::string SigningKeyScope(const ParsedSignature& parsed);
+
+// FinishSignatureCheck with the key SigningKeyFor gave.
+SignatureVerdict FinishSignatureCheckWithKey(
+    const PreparedSignatureCheck& prepared, const ParsedSignature& parsed,
+    absl::string_view signing_key);
+
 }  // namespace identity::auth
 
 #endif  // IDENTITY_AUTH_SIGNATURE_CHECK_H_

@@ -1,7 +1,11 @@
 #include "auth/signature_verifier.h"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
+#include "auth/access_key_lifetime.h"
 #include "auth/crypto.h"
 #include "auth/signature_parser.h"
 
@@ -36,12 +40,17 @@ SignatureVerifier::SignatureVerifier(storage::Store& store,
                                      const SecretSealer& sealer,
                                      const Clock& clock,
                                      LastUseRecorder* last_use,
-                                     SignatureCheckOptions options)
+                                     SignatureCheckOptions options,
+                                     size_t signing_key_cache_entries)
     : store_(store),
       sealer_(sealer),
       clock_(clock),
       last_use_(last_use),
-      options_(options) {}
+      options_(options),
+      signing_keys_(
+          signing_key_cache_entries > 0
+              ? std::make_unique<SigningKeyCache>(signing_key_cache_entries)
+              : nullptr) {}
 
 absl::StatusOr<SignatureVerdict> SignatureVerifier::Verify(
     const Principal& caller, const SignedRequest& request) const {
@@ -76,7 +85,9 @@ absl::StatusOr<SignatureVerdict> SignatureVerifier::Verify(
     return UnknownKey(prepared->verdict);
   }
   if (!key.ok()) return key.status();
-  if (key->status() != storage::AccessKeyRecord::ACTIVE) {
+  const absl::Time now = clock_.Now();
+  if (key->status() != storage::AccessKeyRecord::ACTIVE ||
+      IsDeactivationDue(*key, now)) {
     return UnknownKey(prepared->verdict);
   }
   absl::StatusOr<storage::UserRecord> owner =
@@ -85,11 +96,40 @@ absl::StatusOr<SignatureVerdict> SignatureVerifier::Verify(
   if (!owner.ok()) return owner.status();
   if (owner->disabled()) return UnknownKey(prepared->verdict);
 
-  absl::StatusOr<std::string> secret =
-      sealer_.Open(key->access_key_id(), key->sealed_secret());
-  if (!secret.ok()) return secret.status();
-  SignatureVerdict verdict = FinishSignatureCheck(*prepared, parsed, *secret);
-  crypto::Cleanse(*secret);
+  const std::string scope = SigningKeyScope(parsed);
+  std::optional<std::string> cached;
+  if (signing_keys_ != nullptr) {
+    cached =
+        signing_keys_->Find(key->access_key_id(), key->sealed_secret(), scope);
+  }
+  std::string signing_key;
+  if (cached.has_value()) {
+    signing_key = std::move(*cached);
+    crypto::Cleanse(*cached);  // what a short string's move leaves behind
+  } else {
+    absl::StatusOr<std::string> secret =
+        sealer_.Open(key->access_key_id(), key->sealed_secret());
+    if (!secret.ok()) return secret.status();
+    signing_key = SigningKeyFor(parsed, *secret);
+    crypto::Cleanse(*secret);
+  }
+  SignatureVerdict verdict =
+      FinishSignatureCheckWithKey(*prepared, parsed, signing_key);
+  if (verdict.valid && !cached.has_value() && signing_keys_ != nullptr) {
+    signing_keys_->Insert(key->access_key_id(), key->sealed_secret(), scope,
+                          signing_key);
+  }
+  crypto::Cleanse(signing_key);
+  if (IsExpired(*key, now)) {
+    // Refused either way. Only a caller who proved they hold the secret
+    // (a signature that matched) learns why; for anyone else an expired
+    // key is as unknown as a deleted one.
+    if (!verdict.valid) return UnknownKey(prepared->verdict);
+    verdict = UnknownKey(prepared->verdict);
+    verdict.error_message =
+        "The access key you provided has expired; create a new one.";
+    return verdict;
+  }
   if (!verdict.valid) return verdict;
   verdict.user_id = owner->user_id();
   verdict.user_name = owner->user_name();

@@ -1,6 +1,9 @@
 #ifndef IDENTITY_AUTH_SIGNATURE_VERIFIER_H_
 #define IDENTITY_AUTH_SIGNATURE_VERIFIER_H_
 
+#include <cstddef>
+#include <memory>
+
 #include "absl/status/statusor.h"
 #include "auth/clock.h"
 #include "auth/last_use_recorder.h"
@@ -8,6 +11,7 @@
 #include "auth/secret_sealer.h"
 #include "auth/signature_check.h"
 #include "auth/signed_request.h"
+#include "auth/signing_key_cache.h"
 #include "storage/store.h"
 
 namespace identity::auth {
@@ -16,20 +20,27 @@ namespace identity::auth {
 // received them, which never see the secret: the verdict says whether the
 // signature is authentic and whose key made it.
 //
-// Freshness: nothing is cached. Each verification reads the key and its
-// owner from the store and opens the sealed secret, so a key deactivated or
-// deleted, or an owner disabled, stops verifying as soon as that change is
-// committed (and a reactivated key verifies again as soon), on every replica
-// that reads the same store. The secret lives only for the call and is
+// Freshness: each verification reads the key and its owner from the store
+// (served from memory by storage/caching_store.h, which every change made
+// through it invalidates before returning; with etcd, copies are also at
+// most 500 ms old) and opens the sealed secret, so a key deactivated or
+// deleted, or an owner disabled, stops verifying at once on the replica
+// that made the change and within a second on the others (and a
+// reactivated key verifies again as soon). The key a signature is computed
+// with (the secret for V2, the day's derived key for SigV4) is kept in a
+// bounded SigningKeyCache, consulted only after those checks passed, and
+// wiped when evicted; every other copy lives only for the call and is
 // cleansed after it.
 //
 // Thread-safe; Verify does only reads (the last-use write is queued).
 class SignatureVerifier {
  public:
-  // `last_use` may be null (nothing recorded).
+  // `last_use` may be null (nothing recorded). `signing_key_cache_entries`
+  // bounds the SigningKeyCache; 0: none (every call opens the secret).
   SignatureVerifier(storage::Store& store, const SecretSealer& sealer,
                     const Clock& clock, LastUseRecorder* last_use,
-                    SignatureCheckOptions options = {});
+                    SignatureCheckOptions options = {},
+                    size_t signing_key_cache_entries = 0);
 
   // A verdict for `request` (valid or with an S3/OBS error code). Errors
   // are only for the caller's own problems: PermissionDenied unless the
@@ -45,6 +56,7 @@ class SignatureVerifier {
   const Clock& clock_;
   LastUseRecorder* const last_use_;
   const SignatureCheckOptions options_;
+  const std::unique_ptr<SigningKeyCache> signing_keys_;
 };
 
 }  // namespace identity::auth

@@ -250,24 +250,31 @@ std::string V2StringToSign(const SignedRequest& request,
   return absl::StrCat(parts.head, parts.path, parts.sub_resources);
 }
 
-std::vector<std::string> V2BotocorePathStyleStrings(
+std::vector<std::string> V2BotocoreAuthPathStrings(
     const SignedRequest& request, const ParsedSignature& parsed) {
   std::vector<std::string> strings;
-  if (!request.bucket.empty()) return strings;  // path-style only
   V2Parts parts = BuildV2Parts(request, parsed, V2Dialect::kBotocore);
-  // A bucket-only path: "/b" signed as "/b/".
-  if (parts.path.size() > 1 && parts.path.find('/', 1) == std::string::npos) {
+  const bool virtual_hosted = !request.bucket.empty();
+  // Path-style, a bucket-only path: "/b" signed as "/b/" (virtual-hosted,
+  // "/" is already "/b/").
+  if (!virtual_hosted && parts.path.size() > 1 &&
+      parts.path.find('/', 1) == std::string::npos) {
     strings.push_back(
         absl::StrCat(parts.head, parts.path, "/", parts.sub_resources));
   }
-  // The operation's literal query (its first parameter) signed in the path.
+  // The operation's literal query (its first parameter) signed in the path,
+  // which is the bucket alone (no '/') for a bucket operation.
   std::vector<RawQueryParam> params = SplitQuery(request.query);
   if (!params.empty() && parsed.form == SignatureForm::kHeader) {
     const RawQueryParam& first = params.front();
     std::string literal(first.name);
     if (first.has_equals) absl::StrAppend(&literal, "=", first.value);
-    strings.push_back(absl::StrCat(parts.head, parts.path, "?", literal,
-                                   parts.sub_resources));
+    const std::string path =
+        virtual_hosted && (request.path.empty() || request.path == "/")
+            ? absl::StrCat("/", request.bucket)
+            : parts.path;
+    strings.push_back(
+        absl::StrCat(parts.head, path, "?", literal, parts.sub_resources));
   }
   return strings;
 }

@@ -35,13 +35,14 @@ enum class V2Dialect {
 std::string V2StringToSign(const SignedRequest& request,
                            const ParsedSignature& parsed, V2Dialect dialect);
 
-// The other strings botocore 1.29 signs for one request when it is sent
-// path-style to an endpoint_url (as to any S3-compatible gateway): its
-// auth_path then carries the operation's literal query, which
-// canonical_resource appends again ("/b/k?acl?acl", "/b?list-type=2"), and
-// a bucket-only path gains a '/' ("/b/"). Every string is a signature over
-// the whole resource, so accepting them admits nothing unsigned.
-std::vector<std::string> V2BotocorePathStyleStrings(
+// The other strings botocore 1.29 signs for one request sent to an
+// endpoint_url (as to any S3-compatible gateway), path-style or
+// virtual-hosted: its auth_path then carries the operation's literal query,
+// which canonical_resource appends again ("/b/k?acl?acl", "/b?list-type=2",
+// "/b?delete?delete"), and a path-style bucket-only path gains a '/'
+// ("/b/"). Every string is a signature over the whole resource, so accepting
+// them admits nothing unsigned.
+std::vector<std::string> V2BotocoreAuthPathStrings(
     const SignedRequest& request, const ParsedSignature& parsed);
 
 // Base64 HMAC-SHA1, as the Authorization header and Signature carry it.

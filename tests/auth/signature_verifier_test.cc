@@ -53,7 +53,10 @@ class SignatureVerifierTest : public ::testing::Test {
         recorder_(*env_.store, env_.clock,
                   LastUseRecorderOptions{absl::Milliseconds(20),
                                          absl::Minutes(1), 1000}),
-        verifier_(*env_.store, *env_.sealer, env_.clock, &recorder_) {
+        // With the signing-key cache, as identityd runs it: every state
+        // rule below must hold with it on.
+        verifier_(*env_.store, *env_.sealer, env_.clock, &recorder_, {},
+                  /*signing_key_cache_entries=*/16) {
     verifier_principal_.user_id = verifier_principal_.user_name = "svc:gw";
     verifier_principal_.read_only = true;
     verifier_principal_.verifier = true;
@@ -140,6 +143,45 @@ TEST_F(SignatureVerifierTest, KeyAndOwnerStateApplyAtOnce) {
   SignatureVerdict deleted = Verify(Signed());
   EXPECT_EQ(deleted.error_code, "InvalidAccessKeyId");
   EXPECT_TRUE(deleted.user_name.empty());
+}
+
+TEST_F(SignatureVerifierTest, ExpiredKeyIsRefusedSayingSoOnlyToItsHolder) {
+  RequestedExpiry one_hour;
+  one_hour.after = absl::Hours(1);
+  key_ = env_.keys.CreateAccessKey(env_.alice, "", "short", one_hour).value();
+  env_.clock.Advance(absl::Hours(1) - absl::Seconds(1));
+  EXPECT_TRUE(Verify(Signed()).valid);
+  env_.clock.Advance(absl::Seconds(1));
+  SignatureVerdict expired = Verify(Signed());
+  EXPECT_FALSE(expired.valid);
+  EXPECT_EQ(expired.error_code, "InvalidAccessKeyId");
+  EXPECT_NE(expired.error_message.find("expired"), std::string::npos)
+      << expired.error_message;
+  EXPECT_TRUE(expired.user_name.empty());
+
+  // Without the secret, an expired key is as unknown as a deleted one.
+  CreatedAccessKey forged = key_;
+  forged.secret_access_key[0] = forged.secret_access_key[0] == 'a' ? 'b' : 'a';
+  SignedRequest request;
+  request.method = "GET";
+  request.path = "/";
+  request.headers = {{"Host", "h"}};
+  SignV4(request, forged, env_.clock.Now(), kUnsignedPayload);
+  SignatureVerdict guessed = Verify(request);
+  EXPECT_EQ(guessed.error_code, "InvalidAccessKeyId");
+  EXPECT_EQ(guessed.error_message.find("expired"), std::string::npos);
+}
+
+TEST_F(SignatureVerifierTest, ScheduledDeactivationAppliesWhenDue) {
+  const std::string id = key_.key.record.access_key_id();
+  ASSERT_TRUE(env_.keys
+                  .UpdateAccessKey(env_.alice, id, std::nullopt, std::nullopt,
+                                   absl::Minutes(30))
+                  .ok());
+  EXPECT_TRUE(Verify(Signed()).valid);
+  env_.clock.Advance(absl::Minutes(30));
+  // No pass has run: the verifier reads the schedule itself.
+  EXPECT_EQ(Verify(Signed()).error_code, "InvalidAccessKeyId");
 }
 
 TEST_F(SignatureVerifierTest, TamperingIsSignatureDoesNotMatch) {
@@ -264,6 +306,26 @@ TEST(LastUseRecorder, CoalescesToOneWritePerKeyPerMinute) {
   EXPECT_EQ(recorder.dropped(), 10u);
   recorder.Flush();  // unknown keys: nothing to write, no crash
   EXPECT_EQ(recorder.writes(), 2u);
+}
+
+TEST(LastUseRecorder, StoppingWritesWhatTheMinuteHeldBack) {
+  testing::AuthEnv env;
+  CreatedAccessKey key = env.keys.CreateAccessKey(env.alice, "", "k").value();
+  const std::string id = key.key.record.access_key_id();
+  {
+    LastUseRecorder recorder(*env.store, env.clock,
+                             {absl::Hours(1), absl::Minutes(1), 10});
+    recorder.Record(id, "s3", "r1");
+    recorder.Flush();
+    env.clock.Advance(absl::Seconds(10));
+    recorder.Record(id, "sts", "r2");
+    recorder.Flush();  // within the minute: held back
+    EXPECT_EQ(env.store->GetAccessKey(id)->last_used_service(), "s3");
+  }  // identityd stopping
+  storage::AccessKeyRecord record = env.store->GetAccessKey(id).value();
+  EXPECT_EQ(record.last_used_service(), "sts");
+  EXPECT_EQ(record.last_used_time_micros(),
+            absl::ToUnixMicros(env.clock.Now()));
 }
 
 }  // namespace

@@ -102,32 +102,43 @@ TEST(V2Signer, ObsHeadersAndDialectsOfSubResources) {
 namespace identity::auth {
 namespace {
 
-// What botocore 1.29 signs for path-style V2 requests to an endpoint_url
-// (seen in tests/e2e): the operation's literal query twice, and "/b/" for a
-// bucket-only "/b".
-TEST(V2Signer, BotocorePathStyleQuirks) {
+// What botocore 1.29 signs for V2 requests to an endpoint_url (seen in
+// tests/e2e): the operation's literal query twice, and, path-style, "/b/"
+// for a bucket-only "/b".
+TEST(V2Signer, BotocoreAuthPathQuirks) {
   SignedRequest acl{"GET", "/b/k", "acl", {}, "", ""};
   acl.headers = {{"Date", "Tue, 01 Dec 2026 22:00:00 GMT"},
                  {"Authorization", "AWS AK:sig"}};
   ParseResult parsed = ParseSignature(acl);
   ASSERT_TRUE(parsed.ok());
   std::vector<std::string> strings =
-      V2BotocorePathStyleStrings(acl, parsed.parsed);
+      V2BotocoreAuthPathStrings(acl, parsed.parsed);
   ASSERT_EQ(strings.size(), 1u);
   EXPECT_EQ(strings[0], "GET\n\n\nTue, 01 Dec 2026 22:00:00 GMT\n/b/k?acl?acl");
 
   SignedRequest list = acl;
   list.path = "/b";
   list.query = "list-type=2&prefix=a";
-  strings = V2BotocorePathStyleStrings(list, parsed.parsed);
+  strings = V2BotocoreAuthPathStrings(list, parsed.parsed);
   ASSERT_EQ(strings.size(), 2u);
   EXPECT_EQ(strings[0], "GET\n\n\nTue, 01 Dec 2026 22:00:00 GMT\n/b/");
   EXPECT_EQ(strings[1],
             "GET\n\n\nTue, 01 Dec 2026 22:00:00 GMT\n/b?list-type=2");
 
-  // Virtual-hosted requests have none.
+  // Virtual-hosted (the bucket in the Host): the same literal query, after
+  // the bucket alone for a bucket operation.
   list.bucket = "b";
-  EXPECT_TRUE(V2BotocorePathStyleStrings(list, parsed.parsed).empty());
+  list.path = "/";
+  strings = V2BotocoreAuthPathStrings(list, parsed.parsed);
+  ASSERT_EQ(strings.size(), 1u);
+  EXPECT_EQ(strings[0],
+            "GET\n\n\nTue, 01 Dec 2026 22:00:00 GMT\n/b?list-type=2");
+  SignedRequest hosted_acl = acl;
+  hosted_acl.bucket = "b";
+  hosted_acl.path = "/k";
+  strings = V2BotocoreAuthPathStrings(hosted_acl, parsed.parsed);
+  ASSERT_EQ(strings.size(), 1u);
+  EXPECT_EQ(strings[0], "GET\n\n\nTue, 01 Dec 2026 22:00:00 GMT\n/b/k?acl?acl");
 }
 
 }  // namespace
