@@ -37,28 +37,33 @@ bool ParseLogLevel(absl::string_view name, LogLevel* level) {
   return false;
 }
 
-std::string JsonQuote(absl::string_view value) {
-  std::string out = "\"";
+void AppendJsonQuoted(absl::string_view value, std::string* out) {
+  out->push_back('"');
   for (unsigned char c : value) {
     switch (c) {
       case '"':
-        out += "\\\"";
+        out->append("\\\"");
         break;
       case '\\':
-        out += "\\\\";
+        out->append("\\\\");
         break;
       case '\n':
-        out += "\\n";
+        out->append("\\n");
         break;
       default:
         if (c < 0x20 || c >= 0x7F) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
+          absl::StrAppendFormat(out, "\\u%04x", c);
         } else {
-          out.push_back(static_cast<char>(c));
+          out->push_back(static_cast<char>(c));
         }
     }
   }
-  out += "\"";
+  out->push_back('"');
+}
+
+std::string JsonQuote(absl::string_view value) {
+  std::string out;
+  AppendJsonQuoted(value, &out);
   return out;
 }
 
@@ -98,30 +103,65 @@ void Logger::FlushUntilStopped(absl::Duration interval) {
 
 void Logger::Flush() {
   absl::MutexLock write_lock(&write_mu_);
-  std::string batch;
   {
     absl::MutexLock lock(&pending_mu_);
-    batch.swap(pending_);
+    writing_.swap(pending_);
   }
-  if (batch.empty()) return;
-  std::fwrite(batch.data(), 1, batch.size(), out_);
+  if (writing_.empty()) return;
+  std::fwrite(writing_.data(), 1, writing_.size(), out_);
   std::fflush(out_);
+  // Keeps its capacity: the two buffers take turns, so a steady stream of
+  // lines allocates nothing.
+  writing_.clear();
 }
+
+namespace {
+
+// "2026-12-02T06:46:32.123Z" for `now`, appended to `out`. The part up to
+// the seconds is formatted once a second per thread: absl::FormatTime
+// takes a time zone lookup and a few allocations, per line that adds up.
+void AppendTimestamp(absl::Time now, std::string* out) {
+  thread_local int64_t formatted_second = -1;
+  thread_local std::string second_prefix;
+  const int64_t millis = absl::ToUnixMillis(now);
+  const int64_t second = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
+  if (second != formatted_second) {
+    second_prefix =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
+    formatted_second = second;
+  }
+  const int milli = static_cast<int>(millis - second * 1000);
+  out->append(second_prefix);
+  out->push_back('.');
+  out->push_back(static_cast<char>('0' + milli / 100));
+  out->push_back(static_cast<char>('0' + milli / 10 % 10));
+  out->push_back(static_cast<char>('0' + milli % 10));
+  out->push_back('Z');
+}
+
+}  // namespace
 
 void Logger::Log(LogLevel level, absl::string_view event,
                  std::initializer_list<Field> fields) {
   if (level < min_level_) return;
-  std::string line = absl::StrCat(
-      "{\"time\":",
-      JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                 absl::UTCTimeZone())),
-      ",\"level\":", JsonQuote(LevelName(level)),
-      ",\"event\":", JsonQuote(event));
+  // Built in this thread's own buffer, which keeps its capacity: a line
+  // costs no allocation, and the shared lock is held only for the copy.
+  thread_local std::string line;
+  line.clear();
+  line.append("{\"time\":\"");
+  AppendTimestamp(absl::Now(), &line);
+  line.append("\",\"level\":");
+  AppendJsonQuoted(LevelName(level), &line);
+  line.append(",\"event\":");
+  AppendJsonQuoted(event, &line);
   for (const Field& field : fields) {
-    absl::StrAppend(&line, ",", JsonQuote(field.first), ":",
-                    JsonQuote(field.second));
+    line.push_back(',');
+    AppendJsonQuoted(field.first, &line);
+    line.push_back(':');
+    AppendJsonQuoted(field.second, &line);
   }
-  line += "}\n";
+  line.append("}\n");
   bool write_now = level >= LogLevel::kWarning;
   {
     absl::MutexLock lock(&pending_mu_);

@@ -33,7 +33,8 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError, kNotice };
 // of info lines; destruction writes everything. Thread-safe.
 class Logger {
  public:
-  using Field = std::pair<absl::string_view, std::string>;
+  // The value is only read during the call: a temporary string is fine.
+  using Field = std::pair<absl::string_view, absl::string_view>;
 
   explicit Logger(std::FILE* out = stderr, LogLevel min_level = LogLevel::kInfo,
                   absl::Duration flush_interval = absl::Milliseconds(100));
@@ -75,6 +76,8 @@ class Logger {
   absl::Mutex pending_mu_;
   std::string pending_ ABSL_GUARDED_BY(pending_mu_);
   bool stopping_ ABSL_GUARDED_BY(pending_mu_) = false;
+  // The batch being written; swapped with pending_.
+  std::string writing_ ABSL_GUARDED_BY(write_mu_);
   // Held across a write, so batches reach the file in the order taken.
   // Acquired before pending_mu_, never after.
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(pending_mu_);

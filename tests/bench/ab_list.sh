@@ -11,6 +11,10 @@
 # measures with the repository's load generator (list scenario, 32 calls
 # in flight over 32 users, 8 s after 2 s of warm-up) and with h2load (one
 # user's token, 4 connections x 16 streams, 8 s). Prints one line per run.
+# AB_SCENARIO=verify_sigv4 (or verify_obs) measures VerifySignature with
+# one replayed valid request instead (load generator only), e.g.
+#   AB_SCENARIO=verify_sigv4 tests/bench/ab_list.sh 3 \
+#     cache:build off:build:--signing_key_cache_entries=0
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rounds="$1"
@@ -41,8 +45,17 @@ for round in $(seq 1 "$rounds"); do
     done
     port=$(grep -o '"port":"[0-9]*"' "$data.log" | grep -o '[0-9]*' | head -n 1)
     target=(--target="127.0.0.1:$port" --admin_password_file="$work/pw")
-    ours=$("$bench" --scenario=list --concurrency=32 --users=32 --warmup=2s \
-      --duration=8s "${target[@]}" | grep -o '"rps":[0-9.]*' | cut -d: -f2)
+    scenario="${AB_SCENARIO:-list}"
+    ours=$("$bench" --scenario="$scenario" --concurrency=32 --users=32 \
+      --warmup=2s --duration=8s "${target[@]}" | grep -o '"rps":[0-9.]*' |
+      cut -d: -f2)
+    if [[ $scenario != list ]]; then
+      echo "round $round  $label  $scenario ${ours} req/s"
+      kill "$pid"
+      wait "$pid" 2> /dev/null || true
+      pid=""
+      continue
+    fi
     token=$("$bench" --scenario=token --users=4 "${target[@]}")
     theirs=$(h2load -D 8 --warm-up-time=1 -c 4 -m 16 --data="$work/empty.grpc" \
       -H 'content-type: application/grpc' -H 'te: trailers' \

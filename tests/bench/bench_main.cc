@@ -123,6 +123,7 @@ std::vector<std::string> BulkUsers(v1::SessionService::Stub& sessions,
 // One call's state, alive until its callback has run.
 template <typename Request, typename Response>
 struct Call {
+  CallInFlight in_flight;  // first: destroyed after the context
   grpc::ClientContext context;
   Request request;
   Response response;

@@ -41,6 +41,19 @@ struct LoadReport {
 using StartCall =
     std::function<void(int slot, std::function<void(grpc::Status)> done)>;
 
+// A member of each call's state, declared first so that it is destroyed
+// last, after the call's ClientContext: RunLoad returns only once every
+// call it started is gone, so that a caller may then destroy the stub and
+// channel (destroying a ClientContext after its channel trips gRPC's
+// reference-count assertion).
+class CallInFlight {
+ public:
+  CallInFlight();
+  ~CallInFlight();
+  CallInFlight(const CallInFlight&) = delete;
+  CallInFlight& operator=(const CallInFlight&) = delete;
+};
+
 // Runs a closed-loop load: `concurrency` slots each issuing calls back to
 // back through `start`, for the warm-up and then the measured duration.
 LoadReport RunLoad(const std::string& name, const LoadOptions& options,

@@ -2,8 +2,15 @@
 # The benchmark run: every figure is measured in this one run on this
 # machine and reported as a ratio to a floor measured alongside it.
 #
-#   tests/bench/run_bench.sh [--smoke] [--scale USERS] [--build_dir DIR]
-#                            [--out FILE] [--etcd]
+#   tests/bench/run_bench.sh [--smoke] [--rounds N] [--scale USERS]
+#                            [--build_dir DIR] [--out FILE] [--etcd]
+#
+# The cheap-call figures (E, Health/Check, ListAccessKeys, VerifySignature,
+# the h2load cross-check, and ListAccessKeys with metrics on and with the
+# access log off) are measured in N rounds (default 3), each round E first
+# and then every identityd variant in turn, so drift on a shared machine
+# hits every variant alike; each ratio is computed within its round and
+# the table gives the median with the range over the rounds.
 #
 # Starts the empty-handler server (E) and identityd on a fresh data dir,
 # seeds users, and measures: E; identityd's Health/Check; ListAccessKeys
@@ -25,9 +32,11 @@ smoke=0
 scale=0
 out=""
 etcd=0
+rounds=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1 ;;
+    --rounds) rounds="$2"; shift ;;
     --scale) scale="$2"; shift ;;
     --build_dir) build_dir="$2"; shift ;;
     --out) out="$2"; shift ;;
@@ -52,10 +61,10 @@ trap cleanup EXIT
 threads=$(nproc)
 if [[ $smoke == 1 ]]; then
   timing=(--warmup=0.5s --duration=1s)
-  concurrency=4 users=4 argon2_iterations=3
+  concurrency=4 users=4 argon2_iterations=3 rounds=1
   [[ $scale == 0 ]] && scale=2000
 else
-  timing=(--warmup=3s --duration=15s)
+  timing=(--warmup=3s --duration=10s)
   concurrency=32 users=32 argon2_iterations=40
 fi
 head -c 18 /dev/urandom | base64 > "$work/admin.password"
@@ -91,12 +100,35 @@ stop_identityd() {
   wait "$identityd_pid" 2> /dev/null || true
 }
 
-# The value of a numeric field of the JSON line named $2 in $1.
+# The value of a numeric field ($1) of the JSON line named $2 (round $3,
+# or the last one measured).
 field() {
-  grep "\"name\":\"$2\"" "$results" | tail -n 1 |
-    grep -o "\"$1\":[0-9.]*" | head -n 1 | cut -d: -f2
+  local lines
+  lines=$(grep "\"name\":\"$2\"" "$results")
+  [[ -n "${3:-}" ]] && lines=$(grep "\"round\":$3," <<< "$lines")
+  tail -n 1 <<< "$lines" | grep -o "\"$1\":[0-9.]*" | head -n 1 | cut -d: -f2
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# Appends the JSON lines on stdin to the results, tagged with round $1.
+record() { sed "s/^{/{\"round\":$1,/" >> "$results"; }
+# "median (min-max)" over the rounds of field $1 of $2, divided by field
+# $3 of $4 of the same round (without $3: the values themselves).
+over_rounds() {
+  local r values=""
+  for r in $(seq 1 "$rounds"); do
+    local a b=1
+    a=$(field "$1" "$2" "$r")
+    [[ -n "${3:-}" ]] && b=$(field "$3" "$4" "$r")
+    values+="$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }') "
+  done
+  tr ' ' '\n' <<< "$values" | grep . | sort -g | awk -v digits="${5:-2}" '
+    { v[NR] = $1 }
+    END {
+      m = (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)
+      if (NR == 1) printf "%.*f", digits, m
+      else printf "%.*f (%.*f-%.*f)", digits, m, digits, v[1], digits, v[NR]
+    }'
+}
 
 # The floor: an empty handler on the same gRPC setup.
 "$floor_server" 127.0.0.1:0 > "$work/floor.port" &
@@ -107,21 +139,7 @@ for _ in $(seq 1 300); do
 done
 floor_port=$(grep -o '[0-9]*' "$work/floor.port")
 "$bench" --scenario=argon2 --argon2_iterations="$argon2_iterations" >> "$results"
-"$bench" --scenario=empty --target="127.0.0.1:$floor_port" \
-  --concurrency="$concurrency" "${timing[@]}" >> "$results"
 
-start_identityd "$work/data"
-common=(--target="127.0.0.1:$port" --admin_password_file="$work/admin.password"
-        --users="$users" "${timing[@]}")
-"$bench" --scenario=health --concurrency="$concurrency" "${common[@]}" >> "$results"
-"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" >> "$results"
-# VerifySignature: one valid request replayed (SigV4, then OBS V2).
-"$bench" --scenario=verify_sigv4 --concurrency="$concurrency" "${common[@]}" >> "$results"
-"$bench" --scenario=verify_obs --concurrency="$concurrency" "${common[@]}" >> "$results"
-"$bench" --scenario=create --create_concurrency=$((threads * 4)) \
-  "${common[@]}" >> "$results"
-"$bench" --scenario=list_under_create --concurrency="$concurrency" \
-  --create_concurrency=$((threads * 4)) "${common[@]}" >> "$results"
 # Cross-check with a load generator we did not write: h2load sending
 # length-prefixed gRPC frames (an empty request: 5 zero bytes).
 h2load_rps() {
@@ -131,30 +149,53 @@ h2load_rps() {
     grep -o 'finished in [0-9.]*[a-z]*, [0-9.]* req/s' | grep -o '[0-9.]* req/s' |
     grep -o '^[0-9.]*'
 }
-if command -v h2load > /dev/null; then
-  h2load_seconds=$([[ $smoke == 1 ]] && echo 1 || echo 10)
-  printf '\0\0\0\0\0' > "$work/empty.grpc"
-  token=$("$bench" --scenario=token "${common[@]}")
-  e_h2=$(h2load_rps "http://127.0.0.1:$floor_port/identity.v1.AccessKeyService/ListAccessKeys")
-  list_h2=$(h2load_rps -H "authorization: Bearer $token" \
-    "http://127.0.0.1:$port/identity.v1.AccessKeyService/ListAccessKeys")
-  echo "{\"name\":\"h2load_empty\",\"rps\":${e_h2:-0}}" >> "$results"
-  echo "{\"name\":\"h2load_list_bearer\",\"rps\":${list_h2:-0}}" >> "$results"
-fi
-stop_identityd
+h2load_seconds=$([[ $smoke == 1 ]] && echo 1 || echo 8)
+printf '\0\0\0\0\0' > "$work/empty.grpc"
 
-# What observability costs: the same ListAccessKeys run with Prometheus
-# metrics on, and with the access log off (--log_level=warning), each
-# against the run above (the default: metrics off, a log line per call).
-start_identityd "$work/data-metrics" --metrics_listen=127.0.0.1:0
+for round in $(seq 1 "$rounds"); do
+  "$bench" --scenario=empty --target="127.0.0.1:$floor_port" \
+    --concurrency="$concurrency" "${timing[@]}" | record "$round"
+
+  start_identityd "$work/data"
+  common=(--target="127.0.0.1:$port" --admin_password_file="$work/admin.password"
+          --users="$users" "${timing[@]}")
+  "$bench" --scenario=health --concurrency="$concurrency" "${common[@]}" | record "$round"
+  "$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" | record "$round"
+  # VerifySignature: one valid request replayed (SigV4, then OBS V2).
+  "$bench" --scenario=verify_sigv4 --concurrency="$concurrency" "${common[@]}" | record "$round"
+  "$bench" --scenario=verify_obs --concurrency="$concurrency" "${common[@]}" | record "$round"
+  if command -v h2load > /dev/null; then
+    token=$("$bench" --scenario=token "${common[@]}")
+    e_h2=$(h2load_rps "http://127.0.0.1:$floor_port/identity.v1.AccessKeyService/ListAccessKeys")
+    list_h2=$(h2load_rps -H "authorization: Bearer $token" \
+      "http://127.0.0.1:$port/identity.v1.AccessKeyService/ListAccessKeys")
+    echo "{\"name\":\"h2load_empty\",\"rps\":${e_h2:-0}}" | record "$round"
+    echo "{\"name\":\"h2load_list_bearer\",\"rps\":${list_h2:-0}}" | record "$round"
+  fi
+  stop_identityd
+
+  # What observability costs: the same ListAccessKeys run with Prometheus
+  # metrics on, and with the access log off (--log_level=warning), each
+  # against the default (metrics off, a log line per call) of this round.
+  start_identityd "$work/data-metrics" --metrics_listen=127.0.0.1:0
+  common[0]="--target=127.0.0.1:$port"
+  "$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
+    sed 's/"list_bearer"/"list_bearer_metrics"/' | record "$round"
+  stop_identityd
+  start_identityd "$work/data-quiet" --log_level=warning
+  common[0]="--target=127.0.0.1:$port"
+  "$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
+    sed 's/"list_bearer"/"list_bearer_quiet"/' | record "$round"
+  stop_identityd
+done
+
+# Password work, once: against K, and beside saturating reads.
+start_identityd "$work/data"
 common[0]="--target=127.0.0.1:$port"
-"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
-  sed 's/"list_bearer"/"list_bearer_metrics"/' >> "$results"
-stop_identityd
-start_identityd "$work/data-quiet" --log_level=warning
-common[0]="--target=127.0.0.1:$port"
-"$bench" --scenario=list --concurrency="$concurrency" "${common[@]}" |
-  sed 's/"list_bearer"/"list_bearer_quiet"/' >> "$results"
+"$bench" --scenario=create --create_concurrency=$((threads * 4)) \
+  "${common[@]}" >> "$results"
+"$bench" --scenario=list_under_create --concurrency="$concurrency" \
+  --create_concurrency=$((threads * 4)) "${common[@]}" >> "$results"
 stop_identityd
 
 if [[ $scale -gt 0 ]]; then
@@ -218,26 +259,26 @@ k=$(awk -v t="$threads" -v ms="$argon2_ms" 'BEGIN { printf "%.1f", t * 1000 / ms
 e_rps=$(field rps empty)
 e_p99=$(field p99_ms empty)
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); worker threads $threads"
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); worker threads $threads; $rounds round(s): median (min-max)"
 echo
 echo "| figure | measured | ratio | target |"
 echo "| --- | --- | --- | --- |"
-echo "| E: empty handler, bench server | $e_rps req/s, p99 $e_p99 ms | 1 | |"
-echo "| identityd Health/Check | $(field rps health) req/s, p99 $(field p99_ms health) ms | $(ratio "$(field rps health)" "$e_rps") x E | |"
-echo "| ListAccessKeys, Bearer | $(field rps list_bearer) req/s | $(ratio "$(field rps list_bearer)" "$e_rps") x E | >= 0.85 |"
-echo "| ListAccessKeys p99 | $(field p99_ms list_bearer) ms | $(ratio "$(field p99_ms list_bearer)" "$e_p99") x E p99 | <= 1.5 |"
-echo "| VerifySignature, SigV4 replayed | $(field rps verify_sigv4) req/s | $(ratio "$(field rps verify_sigv4)" "$e_rps") x E | >= 0.85 |"
-echo "| VerifySignature SigV4 p99 | $(field p99_ms verify_sigv4) ms | $(ratio "$(field p99_ms verify_sigv4)" "$e_p99") x E p99 | <= 1.5 |"
-echo "| VerifySignature, OBS V2 replayed | $(field rps verify_obs) req/s, p99 $(field p99_ms verify_obs) ms | $(ratio "$(field rps verify_obs)" "$e_rps") x E | |"
+echo "| E: empty handler, bench server | $(over_rounds rps empty "" "" 0) req/s, p99 $(over_rounds p99_ms empty "" "" 2) ms | 1 | |"
+echo "| identityd Health/Check | $(over_rounds rps health "" "" 0) req/s | $(over_rounds rps health rps empty) x E | |"
+echo "| ListAccessKeys, Bearer | $(over_rounds rps list_bearer "" "" 0) req/s | $(over_rounds rps list_bearer rps empty) x E | >= 0.85 |"
+echo "| ListAccessKeys p99 | $(over_rounds p99_ms list_bearer "" "" 2) ms | $(over_rounds p99_ms list_bearer p99_ms empty) x E p99 | <= 1.2 |"
+echo "| VerifySignature, SigV4 replayed | $(over_rounds rps verify_sigv4 "" "" 0) req/s | $(over_rounds rps verify_sigv4 rps empty) x E | >= 0.85 |"
+echo "| VerifySignature SigV4 p99 | $(over_rounds p99_ms verify_sigv4 "" "" 2) ms | $(over_rounds p99_ms verify_sigv4 p99_ms empty) x E p99 | <= 1.5 |"
+echo "| VerifySignature, OBS V2 replayed | $(over_rounds rps verify_obs "" "" 0) req/s, p99 $(over_rounds p99_ms verify_obs "" "" 2) ms | $(over_rounds rps verify_obs rps empty) x E | |"
+echo "| ListAccessKeys with --metrics_listen | $(over_rounds rps list_bearer_metrics "" "" 0) req/s | $(over_rounds rps list_bearer_metrics rps list_bearer) x default | cost of metrics |"
+echo "| ListAccessKeys with --log_level=warning | $(over_rounds rps list_bearer_quiet "" "" 0) req/s | $(over_rounds rps list_bearer_quiet rps list_bearer) x default | cost of the access log |"
+if grep -q h2load_empty "$results"; then
+  echo "| h2load (not ours): E / ListAccessKeys, Bearer | $(over_rounds rps h2load_empty "" "" 0) / $(over_rounds rps h2load_list_bearer "" "" 0) req/s | $(over_rounds rps h2load_list_bearer rps h2load_empty) x E | cross-check |"
+fi
 echo "| Argon2id verification (plain loop) | $argon2_ms ms; K = $k req/s | | |"
 echo "| Argon2id on every core at once (plain loops) | $(field parallel_rps argon2) req/s | $(ratio "$(field parallel_rps argon2)" "$k") x K | the machine's real ceiling |"
 echo "| CreateAccessKey, Basic | $(field rps create_basic) req/s | $(ratio "$(field rps create_basic)" "$k") x K ($(ratio "$(field rps create_basic)" "$(field parallel_rps argon2)") x parallel) | >= 0.9 |"
-echo "| ListAccessKeys with --metrics_listen | $(field rps list_bearer_metrics) req/s | $(ratio "$(field rps list_bearer_metrics)" "$(field rps list_bearer)") x default | cost of metrics |"
-echo "| ListAccessKeys with --log_level=warning | $(field rps list_bearer_quiet) req/s | $(ratio "$(field rps list_bearer_quiet)" "$(field rps list_bearer)") x default | cost of the access log |"
-echo "| ListAccessKeys under saturated creates | $(field rps list_under_create) req/s (creates $(field rps create_saturating) req/s) | $(ratio "$(field rps list_under_create)" "$e_rps") x E | >= 0.5 |"
-if grep -q h2load_empty "$results"; then
-  echo "| h2load (not ours): E / ListAccessKeys, Bearer | $(field rps h2load_empty) / $(field rps h2load_list_bearer) req/s | $(ratio "$(field rps h2load_list_bearer)" "$(field rps h2load_empty)") x E | cross-check |"
-fi
+echo "| ListAccessKeys under saturated creates | $(field rps list_under_create) req/s (creates $(field rps create_saturating) req/s) | $(ratio "$(field rps list_under_create)" "$e_rps") x E (last round's); creates $(ratio "$(field rps create_saturating)" "$(field rps create_basic)") x alone | >= 0.5 each |"
 if [[ $etcd == 1 ]]; then
   echo "| etcd (3 members, loopback): ListAccessKeys, Bearer | $(field rps list_bearer_etcd) req/s, p99 $(field p99_ms list_bearer_etcd) ms | $(ratio "$(field rps list_bearer_etcd)" "$(field rps list_bearer)") x RocksDB, $(ratio "$(field rps list_bearer_etcd)" "$e_rps") x E; p99 $(ratio "$(field p99_ms list_bearer_etcd)" "$(field p99_ms list_bearer)") x RocksDB, $(ratio "$(field p99_ms list_bearer_etcd)" "$e_p99") x E | |"
   echo "| etcd (3 members, loopback): CreateAccessKey, Basic | $(field rps create_basic_etcd) req/s | $(ratio "$(field rps create_basic_etcd)" "$(field rps create_basic)") x RocksDB, $(ratio "$(field rps create_basic_etcd)" "$k") x K | |"

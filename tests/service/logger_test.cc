@@ -51,6 +51,32 @@ TEST(Logger, InfoLinesWaitForTheFlusherWarningsDoNot) {
   std::fclose(file);
 }
 
+TEST(Logger, LineHoldsTheTimeToTheMillisecondAndEscapedFields) {
+  std::FILE* file = std::tmpfile();
+  Logger logger(file, LogLevel::kInfo, absl::Hours(1));
+  const absl::Time before = absl::Now();
+  std::string temporary = "built\"for\\the\ncall\x01";
+  logger.Info("escaped", {{"value", temporary}, {"empty", ""}});
+  const absl::Time after = absl::Now();
+  logger.Flush();
+  const std::string written = Contents(file);
+  EXPECT_TRUE(absl::StrContains(
+      written, R"("value":"built\"for\\the\ncall\u0001","empty":"")"))
+      << written;
+  // {"time":"2026-12-02T06:46:32.123Z",...
+  const std::string prefix = "{\"time\":\"";
+  ASSERT_TRUE(absl::StartsWith(written, prefix)) << written;
+  const std::string stamp = written.substr(prefix.size(), 24);
+  absl::Time logged;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3SZ", stamp,
+                              absl::UTCTimeZone(), &logged, &error))
+      << stamp << ": " << error;
+  EXPECT_GE(logged, absl::FromUnixMillis(absl::ToUnixMillis(before)));
+  EXPECT_LE(logged, after);
+  std::fclose(file);
+}
+
 TEST(Logger, TheFlusherWritesBufferedLinesOnItsOwn) {
   std::FILE* file = std::tmpfile();
   Logger logger(file, LogLevel::kInfo, absl::Milliseconds(10));

@@ -1,0 +1,231 @@
+#include "storage/caching_store.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "storage/record_cache.h"
+
+namespace identity::storage {
+namespace {
+
+using KeyList = std::vector<AccessKeyRecord>;
+
+bool ListHolds(const KeyList& keys, absl::string_view access_key_id) {
+  for (const AccessKeyRecord& key : keys) {
+    if (key.access_key_id() == access_key_id) return true;
+  }
+  return false;
+}
+
+class CachingStore : public Store {
+ public:
+  CachingStore(std::unique_ptr<Store> inner, CachingStoreOptions options)
+      : inner_(std::move(inner)),
+        now_(options.now != nullptr ? std::move(options.now)
+                                    : [] { return absl::Now(); }),
+        sessions_(options.max_entries, options.max_age),
+        users_(options.max_entries, options.max_age),
+        keys_(options.max_entries, options.max_age),
+        key_lists_(options.max_entries, options.max_age) {}
+
+  // The cached reads.
+
+  absl::StatusOr<SessionRecord> GetSession(
+      absl::string_view token_hash) override {
+    return Cached(sessions_, token_hash,
+                  [&] { return inner_->GetSession(token_hash); });
+  }
+
+  absl::StatusOr<UserRecord> GetUserById(absl::string_view user_id) override {
+    return Cached(users_, user_id,
+                  [&] { return inner_->GetUserById(user_id); });
+  }
+
+  absl::StatusOr<AccessKeyRecord> GetAccessKey(
+      absl::string_view access_key_id) override {
+    return Cached(keys_, access_key_id,
+                  [&] { return inner_->GetAccessKey(access_key_id); });
+  }
+
+  absl::StatusOr<KeyList> ListAccessKeys(absl::string_view user_id) override {
+    return Cached(key_lists_, user_id,
+                  [&] { return inner_->ListAccessKeys(user_id); });
+  }
+
+  // Changes, each followed by the invalidation of what it may have changed.
+
+  absl::Status CreateUser(const UserRecord& user,
+                          const AuditEvents& audit) override {
+    absl::Status status = inner_->CreateUser(user, audit);
+    users_.Erase(user.user_id());
+    return status;
+  }
+
+  absl::StatusOr<UserRecord> UpdateUser(absl::string_view user_id,
+                                        const UserMutation& mutate,
+                                        bool revoke_sessions,
+                                        const AuditEvents& audit) override {
+    absl::StatusOr<UserRecord> updated =
+        inner_->UpdateUser(user_id, mutate, revoke_sessions, audit);
+    users_.Erase(user_id);
+    if (revoke_sessions) EraseSessionsOf(user_id);
+    return updated;
+  }
+
+  absl::Status DeleteUser(absl::string_view user_id,
+                          const AuditEvents& audit) override {
+    absl::Status status = inner_->DeleteUser(user_id, audit);
+    users_.Erase(user_id);
+    EraseSessionsOf(user_id);
+    keys_.EraseIf(
+        [&](const AccessKeyRecord& key) { return key.user_id() == user_id; });
+    key_lists_.Erase(user_id);
+    return status;
+  }
+
+  absl::Status CreateAccessKey(const AccessKeyRecord& key,
+                               int max_keys_per_user,
+                               const std::optional<CredentialCheck>& actor,
+                               const AuditEvents& audit) override {
+    absl::Status status =
+        inner_->CreateAccessKey(key, max_keys_per_user, actor, audit);
+    keys_.Erase(key.access_key_id());
+    key_lists_.Erase(key.user_id());
+    return status;
+  }
+
+  absl::StatusOr<AccessKeyRecord> UpdateAccessKey(
+      absl::string_view access_key_id, const AccessKeyMutation& mutate,
+      const AuditEvents& audit) override {
+    absl::StatusOr<AccessKeyRecord> updated =
+        inner_->UpdateAccessKey(access_key_id, mutate, audit);
+    keys_.Erase(access_key_id);
+    if (updated.ok()) {
+      key_lists_.Erase(updated->user_id());
+    } else {
+      EraseListsHolding(access_key_id);
+    }
+    return updated;
+  }
+
+  absl::Status DeleteAccessKey(absl::string_view access_key_id,
+                               const AuditEvents& audit) override {
+    absl::Status status = inner_->DeleteAccessKey(access_key_id, audit);
+    keys_.Erase(access_key_id);
+    EraseListsHolding(access_key_id);
+    return status;
+  }
+
+  absl::Status CreateSession(absl::string_view token_hash,
+                             const SessionRecord& session,
+                             const CredentialCheck& credentials,
+                             int max_sessions_per_user,
+                             const AuditEvents& audit) override {
+    absl::Status status = inner_->CreateSession(
+        token_hash, session, credentials, max_sessions_per_user, audit);
+    // The per-user limit may have deleted the user's oldest sessions; which
+    // ones the store does not say.
+    EraseSessionsOf(session.user_id());
+    sessions_.Erase(token_hash);
+    return status;
+  }
+
+  absl::Status DeleteSession(absl::string_view token_hash) override {
+    absl::Status status = inner_->DeleteSession(token_hash);
+    sessions_.Erase(token_hash);
+    return status;
+  }
+
+  absl::StatusOr<int> PurgeExpiredSessions(int64_t now_micros) override {
+    absl::StatusOr<int> purged = inner_->PurgeExpiredSessions(now_micros);
+    sessions_.EraseIf([&](const SessionRecord& session) {
+      return session.expire_time_micros() <= now_micros;
+    });
+    return purged;
+  }
+
+  // Everything else passes through: password sign-ins (Argon2 dwarfs the
+  // read), listings, throttle and code bookkeeping, audit.
+
+  absl::StatusOr<UserRecord> GetUserByName(
+      absl::string_view user_name) override {
+    return inner_->GetUserByName(user_name);
+  }
+  absl::StatusOr<bool> HasUsers() override { return inner_->HasUsers(); }
+  absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view after_user_name, int limit) override {
+    return inner_->ListUsers(after_user_name, limit);
+  }
+  absl::StatusOr<KeyList> ListAllAccessKeys(
+      absl::string_view after_access_key_id, int limit) override {
+    return inner_->ListAllAccessKeys(after_access_key_id, limit);
+  }
+  absl::StatusOr<LoginAttemptsRecord> GetLoginAttempts(
+      absl::string_view user_name) override {
+    return inner_->GetLoginAttempts(user_name);
+  }
+  absl::StatusOr<LoginAttemptsRecord> UpdateLoginAttempts(
+      absl::string_view user_name, const LoginAttemptsMutation& mutate,
+      const AuditEvents& audit) override {
+    return inner_->UpdateLoginAttempts(user_name, mutate, audit);
+  }
+  absl::StatusOr<VerificationCodeRecord> GetVerificationCode(
+      absl::string_view user_id) override {
+    return inner_->GetVerificationCode(user_id);
+  }
+  absl::StatusOr<VerificationCodeRecord> UpdateVerificationCode(
+      absl::string_view user_id, const VerificationCodeMutation& mutate,
+      const AuditEvents& audit) override {
+    return inner_->UpdateVerificationCode(user_id, mutate, audit);
+  }
+  absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
+      const AuditQuery& query) override {
+    return inner_->ListAuditEvents(query);
+  }
+  absl::Status CheckWritable() override { return inner_->CheckWritable(); }
+
+ private:
+  // Found records only: a miss (NotFound) is read again each time, so a
+  // record created by another process is seen at once.
+  template <typename Value, typename Read>
+  absl::StatusOr<Value> Cached(RecordCache<Value>& cache, absl::string_view key,
+                               const Read& read) {
+    const absl::Time now = now_();
+    if (std::optional<Value> hit = cache.Find(key, now); hit.has_value()) {
+      return *std::move(hit);
+    }
+    const uint64_t epoch = cache.Epoch();
+    absl::StatusOr<Value> value = read();
+    if (value.ok()) cache.Insert(key, *value, epoch, now);
+    return value;
+  }
+
+  void EraseSessionsOf(absl::string_view user_id) {
+    sessions_.EraseIf([&](const SessionRecord& session) {
+      return session.user_id() == user_id;
+    });
+  }
+
+  void EraseListsHolding(absl::string_view access_key_id) {
+    key_lists_.EraseIf(
+        [&](const KeyList& keys) { return ListHolds(keys, access_key_id); });
+  }
+
+  const std::unique_ptr<Store> inner_;
+  const std::function<absl::Time()> now_;
+  RecordCache<SessionRecord> sessions_;
+  RecordCache<UserRecord> users_;
+  RecordCache<AccessKeyRecord> keys_;
+  RecordCache<KeyList> key_lists_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewCachingStore(std::unique_ptr<Store> inner,
+                                       CachingStoreOptions options) {
+  return std::make_unique<CachingStore>(std::move(inner), std::move(options));
+}
+
+}  // namespace identity::storage
