@@ -39,16 +39,32 @@ absl::Status KeyNotFound() {
 AccessKeyManager::AccessKeyManager(storage::Store& store,
                                    const SecretSealer& sealer,
                                    const Clock& clock, RandomSource& random,
-                                   int max_keys_per_user)
+                                   int max_keys_per_user,
+                                   KeyAgePolicy age_policy)
     : store_(store),
       sealer_(sealer),
       clock_(clock),
       random_(random),
-      max_keys_per_user_(max_keys_per_user) {}
+      max_keys_per_user_(max_keys_per_user),
+      age_policy_(age_policy) {}
+
+OwnedAccessKey AccessKeyManager::Describe(
+    storage::AccessKeyRecord record, const storage::UserRecord& owner) const {
+  record.clear_sealed_secret();
+  const absl::Time now = clock_.Now();
+  OwnedAccessKey key;
+  key.user_name = owner.user_name();
+  key.owner_enabled = !owner.disabled();
+  key.usable = IsUsable(record, key.owner_enabled, now);
+  key.expired = IsExpired(record, now);
+  key.rotation_due = IsRotationDue(record, age_policy_, now);
+  key.record = std::move(record);
+  return key;
+}
 
 absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     const Principal& caller, absl::string_view user_name,
-    absl::string_view description) {
+    absl::string_view description, const RequestedExpiry& expiry) {
   // Re-authentication, as the console asks for it: a stolen session token
   // alone must not mint long-lived credentials.
   if (!caller.password_verified) {
@@ -61,6 +77,10 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
       !s.ok()) {
     return s;
   }
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<int64_t> expire_time_micros =
+      ExpiryForNewKey(age_policy_, now, expiry);
+  if (!expire_time_micros.ok()) return expire_time_micros.status();
   absl::StatusOr<storage::UserRecord> owner =
       ResolveTargetUser(store_, caller, "user_name", user_name);
   if (!owner.ok()) return owner.status();
@@ -69,13 +89,12 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
   if (!secret.ok()) return secret.status();
   // The plaintext leaves this function only in the successful result.
   absl::Cleanup wipe_secret = [&secret] { crypto::Cleanse(*secret); };
-  CreatedAccessKey created;
-  created.key.user_name = owner->user_name();
-  storage::AccessKeyRecord& record = created.key.record;
+  storage::AccessKeyRecord record;
   record.set_user_id(owner->user_id());
   record.set_status(storage::AccessKeyRecord::ACTIVE);
   record.set_description(std::string(description));
-  record.set_create_time_micros(absl::ToUnixMicros(clock_.Now()));
+  record.set_create_time_micros(absl::ToUnixMicros(now));
+  record.set_expire_time_micros(*expire_time_micros);
 
   absl::Status status;
   for (int attempt = 0; attempt < kMaxIdAttempts; ++attempt) {
@@ -87,8 +106,13 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     *record.mutable_sealed_secret() = *std::move(sealed);
     status = store_.CreateAccessKey(
         record, max_keys_per_user_, CredentialCheckOf(caller),
-        AuditEvents(storage::AuditEventRecord::ACCESS_KEY_CREATED, caller,
-                    clock_, owner->user_id(), owner->user_name(), *id));
+        AuditEvents(
+            storage::AuditEventRecord::ACCESS_KEY_CREATED, caller, clock_,
+            owner->user_id(), owner->user_name(), *id,
+            record.expire_time_micros() == 0
+                ? ""
+                : absl::StrCat("expires=",
+                               FormatUtcTime(record.expire_time_micros()))));
     if (!absl::IsAlreadyExists(status)) break;
   }
   if (absl::IsFailedPrecondition(status)) {
@@ -107,7 +131,8 @@ absl::StatusOr<CreatedAccessKey> AccessKeyManager::CreateAccessKey(
     return absl::UnauthenticatedError(kInvalidCredentialsMessage);
   }
   if (!status.ok()) return status;
-  record.clear_sealed_secret();  // callers have no use for it
+  CreatedAccessKey created;
+  created.key = Describe(std::move(record), *owner);
   created.secret_access_key = *secret;
   return created;
 }
@@ -123,8 +148,7 @@ absl::StatusOr<std::vector<OwnedAccessKey>> AccessKeyManager::ListAccessKeys(
   std::vector<OwnedAccessKey> keys;
   keys.reserve(records->size());
   for (storage::AccessKeyRecord& record : *records) {
-    record.clear_sealed_secret();
-    keys.push_back({std::move(record), owner->user_name(), !owner->disabled()});
+    keys.push_back(Describe(std::move(record), *owner));
   }
   return keys;
 }
@@ -149,7 +173,6 @@ absl::StatusOr<AccessKeyPage> AccessKeyManager::ListAllAccessKeys(
                     records->empty() ? "" : records->back().access_key_id());
   std::map<std::string, storage::UserRecord> owners;
   for (storage::AccessKeyRecord& record : *records) {
-    record.clear_sealed_secret();
     auto owner = owners.find(record.user_id());
     if (owner == owners.end()) {
       absl::StatusOr<storage::UserRecord> user =
@@ -157,8 +180,7 @@ absl::StatusOr<AccessKeyPage> AccessKeyManager::ListAllAccessKeys(
       if (!user.ok()) continue;  // owner deleted meanwhile: so is the key
       owner = owners.emplace(record.user_id(), *std::move(user)).first;
     }
-    page.keys.push_back({std::move(record), owner->second.user_name(),
-                         !owner->second.disabled()});
+    page.keys.push_back(Describe(std::move(record), owner->second));
   }
   return page;
 }
@@ -183,22 +205,35 @@ std::string AccessKeyManager::OwnerName(absl::string_view user_id) {
 
 absl::StatusOr<OwnedAccessKey> AccessKeyManager::WithOwner(
     storage::AccessKeyRecord record) {
-  record.clear_sealed_secret();
   absl::StatusOr<storage::UserRecord> owner =
       store_.GetUserById(record.user_id());
   if (absl::IsNotFound(owner.status())) return KeyNotFound();
   if (!owner.ok()) return owner.status();
-  return OwnedAccessKey{std::move(record), owner->user_name(),
-                        !owner->disabled()};
+  return Describe(std::move(record), *owner);
 }
 
 absl::StatusOr<OwnedAccessKey> AccessKeyManager::UpdateAccessKey(
     const Principal& caller, absl::string_view access_key_id,
     std::optional<storage::AccessKeyRecord::Status> status,
-    std::optional<std::string> description) {
-  if (!status.has_value() && !description.has_value()) {
+    std::optional<std::string> description,
+    std::optional<absl::Duration> deactivate_after) {
+  if (!status.has_value() && !description.has_value() &&
+      !deactivate_after.has_value()) {
     return absl::InvalidArgumentError(
-        "nothing to update: set status and/or description");
+        "nothing to update: set status, description or deactivate_after");
+  }
+  if (deactivate_after.has_value()) {
+    if (status.has_value()) {
+      return absl::InvalidArgumentError(
+          "deactivate_after: not with status (setting status cancels a "
+          "scheduled deactivation)");
+    }
+    if (*deactivate_after <= absl::ZeroDuration() ||
+        *deactivate_after > kMaxDeactivationDelay) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("deactivate_after: must be positive and at most ",
+                       absl::FormatDuration(kMaxDeactivationDelay)));
+    }
   }
   if (status.has_value() && *status != storage::AccessKeyRecord::ACTIVE &&
       *status != storage::AccessKeyRecord::INACTIVE) {
@@ -214,17 +249,45 @@ absl::StatusOr<OwnedAccessKey> AccessKeyManager::UpdateAccessKey(
   absl::StatusOr<storage::AccessKeyRecord> key =
       KeyForCaller(caller, access_key_id);
   if (!key.ok()) return key.status();
+  const absl::Time now = clock_.Now();
+  const int64_t deactivate_time_micros =
+      deactivate_after.has_value() ? absl::ToUnixMicros(now + *deactivate_after)
+                                   : 0;
   std::vector<std::string> changes;
   if (status.has_value()) {
     changes.push_back(absl::StrCat(
         "status=", storage::AccessKeyRecord::Status_Name(*status)));
   }
   if (description.has_value()) changes.push_back("description");
+  if (deactivate_after.has_value()) {
+    changes.push_back(
+        absl::StrCat("deactivate_at=", FormatUtcTime(deactivate_time_micros)));
+  }
   absl::StatusOr<storage::AccessKeyRecord> updated = store_.UpdateAccessKey(
       access_key_id,
       [&](storage::AccessKeyRecord& record) {
-        if (status.has_value()) record.set_status(*status);
+        // Checked on the record as stored, inside the transaction.
+        if (status == storage::AccessKeyRecord::ACTIVE &&
+            IsExpired(record, now)) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("access key expired at ",
+                           FormatUtcTime(record.expire_time_micros()),
+                           ": it cannot be reactivated; create a new key"));
+        }
+        if (deactivate_after.has_value() &&
+            (record.status() != storage::AccessKeyRecord::ACTIVE ||
+             IsDeactivationDue(record, now))) {
+          return absl::FailedPreconditionError(
+              "only an active key can be scheduled for deactivation");
+        }
+        if (status.has_value()) {
+          record.set_status(*status);
+          record.set_deactivate_time_micros(0);
+        }
         if (description.has_value()) record.set_description(*description);
+        if (deactivate_after.has_value()) {
+          record.set_deactivate_time_micros(deactivate_time_micros);
+        }
         return absl::OkStatus();
       },
       AuditEvents(storage::AuditEventRecord::ACCESS_KEY_UPDATED, caller, clock_,

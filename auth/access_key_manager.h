@@ -7,6 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "auth/access_key_lifetime.h"
 #include "auth/clock.h"
 #include "auth/principal.h"
 #include "auth/random_source.h"
@@ -24,6 +26,10 @@ struct OwnedAccessKey {
   std::string user_name;
   // A disabled owner's keys cannot be used, whatever their status.
   bool owner_enabled = true;
+  // As of the call (see access_key_lifetime.h).
+  bool usable = false;
+  bool expired = false;
+  bool rotation_due = false;
 };
 
 struct AccessKeyPage {
@@ -45,14 +51,16 @@ class AccessKeyManager {
  public:
   AccessKeyManager(storage::Store& store, const SecretSealer& sealer,
                    const Clock& clock, RandomSource& random,
-                   int max_keys_per_user);
+                   int max_keys_per_user, KeyAgePolicy age_policy = {});
 
   // Creates a key for `user_name` (empty: the caller). The secret is
   // returned only after the key is durably committed. FailedPrecondition
-  // with reason ACCESS_KEY_LIMIT_EXCEEDED at the limit.
+  // with reason ACCESS_KEY_LIMIT_EXCEEDED at the limit (expired keys count
+  // until deleted). `expiry`: when the key stops working; without one, the
+  // policy's maximum age applies (see ExpiryForNewKey).
   absl::StatusOr<CreatedAccessKey> CreateAccessKey(
       const Principal& caller, absl::string_view user_name,
-      absl::string_view description);
+      absl::string_view description, const RequestedExpiry& expiry = {});
 
   // The keys of `user_name` (empty: the caller), oldest first.
   absl::StatusOr<std::vector<OwnedAccessKey>> ListAccessKeys(
@@ -64,13 +72,24 @@ class AccessKeyManager {
                                                   int page_size,
                                                   absl::string_view page_token);
 
-  // Sets the status and/or the description, whichever is given. Users act
-  // on their own keys, admins on anyone's; another user's key is NotFound,
-  // as a missing one is, so key ids cannot be probed.
+  // Sets the status and/or the description, whichever is given, or
+  // schedules the key's deactivation `deactivate_after` from now (a
+  // graceful rotation; not with `status`, which cancels a schedule). Users
+  // act on their own keys, admins on anyone's; another user's key is
+  // NotFound, as a missing one is, so key ids cannot be probed. An expired
+  // key cannot be reactivated (FailedPrecondition).
   absl::StatusOr<OwnedAccessKey> UpdateAccessKey(
       const Principal& caller, absl::string_view access_key_id,
       std::optional<storage::AccessKeyRecord::Status> status,
-      std::optional<std::string> description);
+      std::optional<std::string> description,
+      std::optional<absl::Duration> deactivate_after = std::nullopt);
+
+  const KeyAgePolicy& age_policy() const { return age_policy_; }
+
+  // `record` (its secret dropped) with its owner's name and what the
+  // policy says of it now.
+  OwnedAccessKey Describe(storage::AccessKeyRecord record,
+                          const storage::UserRecord& owner) const;
 
   // Deletes the key, freeing a slot. Same permissions as UpdateAccessKey.
   absl::Status DeleteAccessKey(const Principal& caller,
@@ -89,7 +108,12 @@ class AccessKeyManager {
   const Clock& clock_;
   RandomSource& random_;
   const int max_keys_per_user_;
+  const KeyAgePolicy age_policy_;
 };
+
+// The longest grace period UpdateAccessKey schedules: a rotation, not a
+// second expiry.
+inline constexpr absl::Duration kMaxDeactivationDelay = absl::Hours(24 * 90);
 
 }  // namespace identity::auth
 

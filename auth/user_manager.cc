@@ -196,6 +196,7 @@ absl::Status UserManager::SetPassword(const Principal& caller,
       [&](storage::UserRecord& record) {
         record.set_password_hash(*hash);
         record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
+        record.set_password_change_time_micros(record.update_time_micros());
         return absl::OkStatus();
       },
       /*revoke_sessions=*/true,
@@ -252,6 +253,7 @@ absl::Status UserManager::ResetAdminOnHost(absl::string_view user_name,
         record.set_password_hash(*hash);
         record.set_disabled(false);
         record.set_update_time_micros(absl::ToUnixMicros(clock_.Now()));
+        record.set_password_change_time_micros(record.update_time_micros());
         return absl::OkStatus();
       },
       /*revoke_sessions=*/true,
@@ -326,6 +328,7 @@ absl::StatusOr<storage::UserRecord> UserManager::Insert(const Principal& caller,
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   record.set_create_time_micros(now);
   record.set_update_time_micros(now);
+  record.set_password_change_time_micros(now);
   absl::Status status = store_.CreateUser(
       record, AuditEvents(storage::AuditEventRecord::USER_CREATED, caller,
                           clock_, record.user_id(), record.user_name(), "",

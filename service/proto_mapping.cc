@@ -1,5 +1,7 @@
 #include "service/proto_mapping.h"
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace identity::service {
@@ -7,6 +9,27 @@ namespace identity::service {
 void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* out) {
   out->set_seconds(unix_micros / 1000000);
   out->set_nanos(static_cast<int32_t>(unix_micros % 1000000) * 1000);
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
+  const int64_t seconds =
+      absl::IDivDuration(duration, absl::Seconds(1), &duration);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
+}
+
+absl::StatusOr<absl::Duration> FromApi(const google::protobuf::Duration& d,
+                                       absl::string_view field) {
+  // The range google.protobuf.Duration documents (about 10,000 years).
+  constexpr int64_t kMaxSeconds = 315576000000;
+  if (d.seconds() < -kMaxSeconds || d.seconds() > kMaxSeconds ||
+      d.nanos() <= -1000000000 || d.nanos() >= 1000000000 ||
+      (d.seconds() > 0 && d.nanos() < 0) ||
+      (d.seconds() < 0 && d.nanos() > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a valid google.protobuf.Duration"));
+  }
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
 absl::Time FromApi(const google::protobuf::Timestamp& time, bool present,
@@ -41,8 +64,16 @@ void ToApi(const auth::OwnedAccessKey& key, v1::AccessKey* out) {
                       ? v1::AccessKey::INACTIVE
                       : v1::AccessKey::ACTIVE);
   out->set_description(record.description());
-  out->set_usable(key.owner_enabled &&
-                  record.status() == storage::AccessKeyRecord::ACTIVE);
+  out->set_usable(key.usable);
+  out->set_expired(key.expired);
+  out->set_rotation_due(key.rotation_due);
+  if (record.expire_time_micros() != 0) {
+    SetTimestamp(record.expire_time_micros(), out->mutable_expire_time());
+  }
+  if (record.deactivate_time_micros() != 0) {
+    SetTimestamp(record.deactivate_time_micros(),
+                 out->mutable_deactivate_time());
+  }
   SetTimestamp(record.create_time_micros(), out->mutable_create_time());
   if (record.last_used_time_micros() != 0) {
     SetTimestamp(record.last_used_time_micros(), out->mutable_last_used_time());

@@ -1,8 +1,11 @@
 #ifndef IDENTITY_SERVICE_PROTO_MAPPING_H_
 #define IDENTITY_SERVICE_PROTO_MAPPING_H_
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "auth/access_key_manager.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "identity/v1/access_key_service.pb.h"
 #include "identity/v1/audit_service.pb.h"
@@ -21,6 +24,12 @@ void SetTimestamp(int64_t unix_micros, google::protobuf::Timestamp* out);
 // A request's optional timestamp; `absent` when it is not set.
 absl::Time FromApi(const google::protobuf::Timestamp& time, bool present,
                    absl::Time absent);
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration* out);
+// InvalidArgument (naming `field`) for a duration out of the documented
+// range or with mismatched signs.
+absl::StatusOr<absl::Duration> FromApi(const google::protobuf::Duration& d,
+                                       absl::string_view field);
 
 // Unknown values map to *_UNSPECIFIED, which the auth layer refuses.
 storage::UserRecord::Role FromApi(v1::User::Role role);

@@ -75,6 +75,7 @@ std::vector<Command> SessionCommands();
 std::vector<Command> KeyCommands();
 std::vector<Command> UserCommands();
 std::vector<Command> AuditCommands();
+std::vector<Command> ReportCommands();
 std::vector<Command> HealthCommands();
 std::vector<Command> VerifyCommands();
 

@@ -46,8 +46,9 @@ std::vector<FlagSpec> GlobalFlags() {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto family : {SessionCommands, KeyCommands, UserCommands, AuditCommands,
-                      VerifyCommands, HealthCommands}) {
+  for (auto family :
+       {SessionCommands, KeyCommands, ReportCommands, UserCommands,
+        AuditCommands, VerifyCommands, HealthCommands}) {
     for (Command& command : family()) all.push_back(std::move(command));
   }
   return all;

@@ -1,8 +1,10 @@
 // create-key, list-keys, update-key, delete-key, rotate-key.
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "service/identityctl/command.h"
+#include "service/identityctl/duration_flag.h"
 #include "service/identityctl/output_format.h"
 #include "service/identityctl/private_file.h"
 #include "service/identityctl/text_table.h"
@@ -24,6 +26,39 @@ std::string StatusName(v1::AccessKey::Status status) {
   }
 }
 
+void SetProtoDuration(absl::Duration duration,
+                      google::protobuf::Duration* out) {
+  out->set_seconds(absl::ToInt64Seconds(duration));
+}
+
+// --expires-in or --expire-time, as the request's expire_after or
+// expire_time (the server checks them against its maximum key age).
+absl::Status SetExpiry(const Invocation& flags,
+                       v1::CreateAccessKeyRequest& request) {
+  std::optional<std::string> in = flags.value("expires-in");
+  std::optional<std::string> at = flags.value("expire-time");
+  if (in.has_value() && at.has_value()) {
+    return absl::InvalidArgumentError(
+        "give --expires-in or --expire-time, not both");
+  }
+  if (in.has_value()) {
+    absl::StatusOr<absl::Duration> duration =
+        ParseDurationFlag("expires-in", *in);
+    if (!duration.ok()) return duration.status();
+    SetProtoDuration(*duration, request.mutable_expire_after());
+  }
+  if (at.has_value()) {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, *at, &time, &error)) {
+      return absl::InvalidArgumentError(
+          "--expire-time must be an RFC 3339 time like 2027-03-01T00:00:00Z");
+    }
+    request.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(time));
+  }
+  return absl::OkStatus();
+}
+
 // Creates a key and saves its secret to --output (credentials.csv): the
 // file is checked first, so no key is made whose secret could not be kept.
 // On success `*created` is the new key.
@@ -39,6 +74,9 @@ int CreateAndSave(CommandContext& context, v1::AccessKey* created) {
   v1::CreateAccessKeyRequest request;
   request.set_user_name(context.invocation.value_or("user-name", ""));
   request.set_description(context.invocation.value_or("description", ""));
+  if (absl::Status s = SetExpiry(context.invocation, request); !s.ok()) {
+    return context.Fail(s);
+  }
   auto keys = v1::AccessKeyService::NewStub(context.channel);
   v1::CreateAccessKeyResponse response;
   const int code = context.Invoke(Proof::kPassword, [&](auto& call) {
@@ -64,6 +102,9 @@ int CreateAndSave(CommandContext& context, v1::AccessKey* created) {
     context.out << "Created access key " << key.access_key_id() << " for "
                 << key.user_name() << ". Its secret is in " << output
                 << " (mode 0600); it cannot be shown again.\n";
+    if (key.has_expire_time()) {
+      context.out << "It expires at " << FormatTime(key.expire_time()) << ".\n";
+    }
   }
   *created = key;
   return kExitOk;
@@ -107,18 +148,38 @@ int ListKeys(CommandContext& context) {
     return kExitOk;
   }
   TextTable table({"ACCESS KEY ID", "USER", "STATUS", "USABLE", "CREATED",
-                   "LAST USED", "DESCRIPTION"});
+                   "LAST USED", "EXPIRES", "DESCRIPTION"});
   for (const v1::AccessKey& key : all.access_keys()) {
-    table.AddRow(
-        {key.access_key_id(), key.user_name(), StatusName(key.status()),
-         key.usable() ? "yes" : "no", FormatTime(key.create_time()),
-         FormatTime(key.last_used_time(), "never"), key.description()});
+    // Why a key cannot be used, when the status does not say it.
+    std::string usable = key.usable() ? "yes" : "no";
+    if (key.expired()) {
+      usable = "no (expired)";
+    } else if (key.usable() && key.rotation_due()) {
+      usable = "yes (rotate)";
+    } else if (key.has_deactivate_time()) {
+      usable = absl::StrCat(usable, " (until ",
+                            FormatTime(key.deactivate_time()), ")");
+    }
+    table.AddRow({key.access_key_id(), key.user_name(),
+                  StatusName(key.status()), usable,
+                  FormatTime(key.create_time()),
+                  FormatTime(key.last_used_time(), "never"),
+                  FormatTime(key.expire_time(), "never"), key.description()});
   }
   context.out << table.Render();
   return kExitOk;
 }
 
 // Sets one key's status and/or description.
+int SendUpdate(CommandContext& context,
+               const v1::UpdateAccessKeyRequest& request,
+               v1::UpdateAccessKeyResponse* response) {
+  auto keys = v1::AccessKeyService::NewStub(context.channel);
+  return context.Invoke(Proof::kSessionOrPassword, [&](auto& call) {
+    return keys->UpdateAccessKey(&call, request, response);
+  });
+}
+
 int Update(CommandContext& context, const std::string& key_id,
            std::optional<v1::AccessKey::Status> status,
            std::optional<std::string> description) {
@@ -126,11 +187,8 @@ int Update(CommandContext& context, const std::string& key_id,
   request.set_access_key_id(key_id);
   if (status.has_value()) request.set_status(*status);
   if (description.has_value()) request.set_description(*description);
-  auto keys = v1::AccessKeyService::NewStub(context.channel);
   v1::UpdateAccessKeyResponse response;
-  return context.Invoke(Proof::kSessionOrPassword, [&](auto& call) {
-    return keys->UpdateAccessKey(&call, request, &response);
-  });
+  return SendUpdate(context, request, &response);
 }
 
 int UpdateKey(CommandContext& context) {
@@ -178,16 +236,33 @@ int DeleteKey(CommandContext& context) {
 }
 
 // The console's rotation, in one step: a new key (saved like create-key),
-// then the old one deactivated. Deleting the old key stays a separate,
-// deliberate step, once nothing uses it.
+// then the old one deactivated, at once or (--deactivate-old-after) by the
+// server after a grace period in which both work. Deleting the old key
+// stays a separate, deliberate step, once nothing uses it.
 int RotateKey(CommandContext& context) {
   const std::string& old_key = context.invocation.args()[0];
+  std::optional<absl::Duration> grace;
+  if (auto text = context.invocation.value("deactivate-old-after")) {
+    absl::StatusOr<absl::Duration> parsed =
+        ParseDurationFlag("deactivate-old-after", *text);
+    if (!parsed.ok()) return context.Fail(parsed.status());
+    grace = *parsed;
+  }
   v1::AccessKey created;
   if (const int code = CreateAndSave(context, &created); code != kExitOk) {
     return code;
   }
-  if (const int code =
-          Update(context, old_key, v1::AccessKey::INACTIVE, std::nullopt);
+  // With a grace period the server holds the schedule and carries it out,
+  // whether or not anyone is connected then.
+  v1::UpdateAccessKeyRequest request;
+  request.set_access_key_id(old_key);
+  if (grace.has_value()) {
+    SetProtoDuration(*grace, request.mutable_deactivate_after());
+  } else {
+    request.set_status(v1::AccessKey::INACTIVE);
+  }
+  v1::UpdateAccessKeyResponse response;
+  if (const int code = SendUpdate(context, request, &response);
       code != kExitOk) {
     context.err << "identityctl: the new key " << created.access_key_id()
                 << " exists, but " << old_key
@@ -196,8 +271,15 @@ int RotateKey(CommandContext& context) {
                 << old_key << " --status inactive\n";
     return code;
   }
-  context.out << "Deactivated " << old_key << ". Delete it once nothing uses "
-              << "it: identityctl delete-key " << old_key << "\n";
+  if (grace.has_value()) {
+    context.out << old_key << " stays active until "
+                << FormatTime(response.access_key().deactivate_time())
+                << "; then identityd deactivates it.";
+  } else {
+    context.out << "Deactivated " << old_key << ".";
+  }
+  context.out << " Delete it once nothing uses it: identityctl delete-key "
+              << old_key << "\n";
   return kExitOk;
 }
 
@@ -206,7 +288,19 @@ std::vector<FlagSpec> CreateFlags() {
           {"description", true, "a note kept with the key"},
           {"output", true,
            "CSV file for the secret (default credentials.csv; - for stdout)"},
-          {"force", false, "overwrite --output if it exists"}};
+          {"force", false, "overwrite --output if it exists"},
+          {"expires-in", true,
+           "the key stops working after this long, e.g. 90d (default: the "
+           "server's maximum key age, if it has one)"},
+          {"expire-time", true, "or at this RFC 3339 time"}};
+}
+
+std::vector<FlagSpec> RotateFlags() {
+  std::vector<FlagSpec> flags = CreateFlags();
+  flags.push_back({"deactivate-old-after", true,
+                   "keep the old key working this long (e.g. 7d, 36h), then "
+                   "identityd deactivates it; default: at once"});
+  return flags;
 }
 
 }  // namespace
@@ -242,7 +336,7 @@ std::vector<Command> KeyCommands() {
        DeleteKey},
       {"rotate-key", "OLD_KEY_ID",
        "Create a new key (saved like create-key), then deactivate the old",
-       CreateFlags(), 1, 1, RotateKey},
+       RotateFlags(), 1, 1, RotateKey},
   };
 }
 

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "auth/key_expiry_pass.h"
 #include "gtest/gtest.h"
 #include "testing/auth_env.h"
 #include "testing/totp_device.h"
@@ -69,6 +70,19 @@ TEST_F(AuditTrailTest, EveryEventTypeIsWrittenAndListedWithoutSecrets) {
                                    std::nullopt)
                   .ok());
   ASSERT_TRUE(env_.keys.DeleteAccessKey(env_.admin, key_id).ok());
+  // The expiry pass: one key past the warning age, one expired.
+  RequestedExpiry soon;
+  soon.after = absl::Hours(2);
+  for (const RequestedExpiry& expiry : {RequestedExpiry{}, soon}) {
+    absl::StatusOr<CreatedAccessKey> aging =
+        env_.keys.CreateAccessKey(env_.alice, "", "", expiry);
+    ASSERT_TRUE(aging.ok());
+    secrets.push_back(aging->secret_access_key);
+  }
+  env_.clock.Advance(absl::Hours(3));
+  KeyExpiryPass pass(*env_.store, env_.clock, &env_.notifier,
+                     {absl::InfiniteDuration(), absl::Hours(1)});
+  ASSERT_TRUE(pass.RunOnce().ok());
   // An MFA device's life.
   absl::StatusOr<std::string> uri = env_.mfa.Enroll(env_.alice);
   ASSERT_TRUE(uri.ok());

@@ -358,6 +358,123 @@ class IdentityctlTest(unittest.TestCase):
         code, _, err = self.admin("audit", "list", "--since", "yesterday")
         self.assertEqual(code, USAGE, err)
 
+    def test_expiring_key_and_graceful_rotation(self):
+        pw = self.add_user("kate", "kate-password-1")
+        kate = ("--user", "kate", "--password-file", pw)
+        code, out, err = self.ctl(*kate, "create-key", "--expires-in", "30d")
+        self.assertEqual(code, OK, err)
+        self.assertIn("It expires at", out)
+        old_id = self.read_csv()[1].split(",")[1]
+        code, out, _ = self.ctl(*kate, "list-keys", "--json")
+        [key] = json.loads(out)["access_keys"]
+        expires = time.mktime(time.strptime(key["expire_time"][:19] + "Z",
+                                            "%Y-%m-%dT%H:%M:%SZ"))
+        created = time.mktime(time.strptime(key["create_time"][:19] + "Z",
+                                            "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertAlmostEqual(expires - created, 30 * 86400, delta=2)
+        self.assertFalse(key["expired"])
+        self.assertTrue(key["usable"])
+        for bad in ("0d", "soon", "-5h"):
+            self.assertEqual(self.ctl(*kate, "create-key", "--output", "x.csv",
+                                      "--expires-in", bad)[0], USAGE, bad)
+
+        # The old key keeps working through the grace period; the server
+        # holds the schedule.
+        code, out, err = self.ctl(*kate, "rotate-key", old_id, "--output",
+                                  "new.csv", "--deactivate-old-after", "7d")
+        self.assertEqual(code, OK, err)
+        self.assertIn(f"{old_id} stays active until", out)
+        code, out, _ = self.ctl(*kate, "list-keys", "--json")
+        old = [k for k in json.loads(out)["access_keys"]
+               if k["access_key_id"] == old_id][0]
+        self.assertEqual(old["status"], "ACTIVE")
+        self.assertTrue(old["usable"])
+        self.assertTrue(old["deactivate_time"])
+        code, out, err = self.ctl(*kate, "list-keys")
+        self.assertIn("(until ", out)
+        # A status change cancels it.
+        code, _, err = self.ctl(*kate, "update-key", old_id, "--status",
+                                "active")
+        self.assertEqual(code, OK, err)
+        code, out, _ = self.ctl(*kate, "list-keys", "--json")
+        old = [k for k in json.loads(out)["access_keys"]
+               if k["access_key_id"] == old_id][0]
+        self.assertNotIn("deactivate_time", old)
+
+    def test_credential_report_csv(self):
+        import csv
+        import io
+        pw = self.add_user("liam", "liam-password-1")
+        code, _, err = self.ctl("--user", "liam", "--password-file", pw,
+                                "create-key")
+        self.assertEqual(code, OK, err)
+        key_id = self.read_csv()[1].split(",")[1]
+        self.add_user("mia", "mia-password-1")
+        # As bytes: text mode would fold the CRLF line ends.
+        done = subprocess.run(
+            [IDENTITYCTL, "--server", f"127.0.0.1:{self.server.port}",
+             "--session-file", os.path.join(self.dir, "session"), "--user",
+             "admin", "--password-file", self.admin_pw, "report", "--csv"],
+            cwd=self.dir, capture_output=True, timeout=60,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.assertEqual(done.returncode, OK, done.stderr)
+        out = done.stdout.decode()
+        self.assertTrue(out.endswith("\r\n"))
+        self.assertEqual(out.count("\n"), out.count("\r\n"))
+        rows = list(csv.reader(io.StringIO(out, newline="")))
+        header = rows[0]
+        self.assertEqual(header[:3], ["user", "user_id", "user_creation_time"])
+        by_user = {}
+        for row in rows[1:]:
+            self.assertEqual(len(row), len(header))
+            by_user.setdefault(row[0], []).append(dict(zip(header, row)))
+        [liam] = by_user["liam"]
+        self.assertEqual(liam["access_key_id"], key_id)
+        self.assertEqual(liam["access_key_status"], "Active")
+        self.assertEqual(liam["access_key_age_days"], "0")
+        self.assertEqual(liam["access_key_last_used_time"], "N/A")
+        self.assertEqual(liam["access_key_expires"], "never")
+        self.assertEqual(liam["access_key_usable"], "true")
+        self.assertEqual(liam["mfa_active"], "false")
+        self.assertNotEqual(liam["password_last_changed"], "N/A")
+        [mia] = by_user["mia"]
+        self.assertEqual(mia["access_key_id"], "N/A")
+        code, out, err = self.admin("report")
+        self.assertEqual(code, OK, err)
+        self.assertIn(key_id, out)
+        # A plain user may not read it.
+        code, _, err = self.ctl("--user", "liam", "--password-file", pw,
+                                "report", "--csv")
+        self.assertEqual(code, DENIED, err)
+
+    def test_max_access_key_age_applies_and_caps(self):
+        work = tempfile.mkdtemp()
+        try:
+            server = Identityd(work, ["--max_access_key_age=48h"])
+            try:
+                base = [IDENTITYCTL, "--server", f"127.0.0.1:{server.port}",
+                        "--session-file", os.path.join(work, "session"),
+                        "--user", "admin", "--password-file",
+                        os.path.join(work, "admin.pw")]
+                run = lambda *args: subprocess.run(
+                    base + list(args), cwd=work, capture_output=True,
+                    text=True, timeout=60, stdin=subprocess.DEVNULL,
+                    start_new_session=True)
+                done = run("create-key")
+                self.assertEqual(done.returncode, OK, done.stderr)
+                done = run("list-keys", "--json")
+                [key] = json.loads(done.stdout)["access_keys"]
+                self.assertTrue(key["expire_time"])
+                done = run("create-key", "--output", "b.csv", "--expires-in",
+                           "3d")
+                self.assertEqual(done.returncode, 11, done.stderr)
+                self.assertIn("--max_access_key_age", done.stderr)
+                self.assertFalse(os.path.exists(os.path.join(work, "b.csv")))
+            finally:
+                server.stop()
+        finally:
+            shutil.rmtree(work)
+
     def test_usage_and_connection_errors(self):
         self.assertEqual(self.ctl("no-such-command")[0], USAGE)
         self.assertEqual(self.ctl("list-keys", "--no-such-flag")[0], USAGE)

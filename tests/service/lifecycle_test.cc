@@ -212,6 +212,103 @@ TEST_F(LifecycleTest, UpdateRefusesBadRequests) {
   EXPECT_TRUE(absl::StartsWith(s.error_message(), "access_key_id:"));
 }
 
+TEST_F(LifecycleTest, ExpiryAndScheduledDeactivationOverGrpc) {
+  const std::string alice = Basic("alice", kAlicePassword);
+  v1::CreateAccessKeyRequest create;
+  create.mutable_expire_after()->set_seconds(3600);
+  v1::CreateAccessKeyResponse created;
+  ASSERT_TRUE(Call(
+                  alice,
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.keys->CreateAccessKey(c, r, p);
+                  },
+                  create, &created)
+                  .ok());
+  EXPECT_EQ(created.access_key().expire_time().seconds(),
+            absl::ToUnixSeconds(clock_.Now()) + 3600);
+
+  // Both forms at once, a bad duration, a past time: INVALID_ARGUMENT.
+  std::vector<v1::CreateAccessKeyRequest> bad(3);
+  bad[0].mutable_expire_after()->set_seconds(60);
+  bad[0].mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()) +
+                                            60);
+  bad[1].mutable_expire_after()->set_seconds(1);
+  bad[1].mutable_expire_after()->set_nanos(-1);
+  bad[2].mutable_expire_time()->set_seconds(absl::ToUnixSeconds(clock_.Now()));
+  for (const v1::CreateAccessKeyRequest& request : bad) {
+    v1::CreateAccessKeyResponse response;
+    EXPECT_EQ(Call(
+                  alice,
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.keys->CreateAccessKey(c, r, p);
+                  },
+                  request, &response)
+                  .error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << request.DebugString();
+  }
+
+  v1::UpdateAccessKeyRequest schedule;
+  schedule.set_access_key_id(created.access_key().access_key_id());
+  schedule.mutable_deactivate_after()->set_seconds(600);
+  v1::UpdateAccessKeyResponse scheduled;
+  ASSERT_TRUE(Call(
+                  alice,
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.keys->UpdateAccessKey(c, r, p);
+                  },
+                  schedule, &scheduled)
+                  .ok());
+  EXPECT_EQ(scheduled.access_key().deactivate_time().seconds(),
+            absl::ToUnixSeconds(clock_.Now()) + 600);
+  EXPECT_TRUE(scheduled.access_key().usable());
+
+  clock_.Advance(absl::Hours(1));
+  v1::ListAccessKeysRequest list;
+  v1::ListAccessKeysResponse listed;
+  ASSERT_TRUE(Call(
+                  alice,
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.keys->ListAccessKeys(c, r, p);
+                  },
+                  list, &listed)
+                  .ok());
+  ASSERT_EQ(listed.access_keys_size(), 1);
+  EXPECT_TRUE(listed.access_keys(0).expired());
+  EXPECT_FALSE(listed.access_keys(0).usable());
+}
+
+TEST_F(LifecycleTest, CredentialReportIsForAdminsOnly) {
+  v1::AccessKey key;
+  ASSERT_TRUE(CreateKey(Basic("alice", kAlicePassword), &key).ok());
+  v1::GetCredentialReportRequest request;
+  v1::GetCredentialReportResponse report;
+  EXPECT_EQ(Call(
+                Basic("alice", kAlicePassword),
+                [&](auto* c, auto& r, auto* p) {
+                  return env_.keys->GetCredentialReport(c, r, p);
+                },
+                request, &report)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Call(
+                  Basic("admin", testing::kAdminPassword),
+                  [&](auto* c, auto& r, auto* p) {
+                    return env_.keys->GetCredentialReport(c, r, p);
+                  },
+                  request, &report)
+                  .ok());
+  ASSERT_EQ(report.rows_size(), 2);  // admin (no key), alice (one)
+  const v1::CredentialReportRow& alice =
+      report.rows(0).user_name() == "alice" ? report.rows(0) : report.rows(1);
+  EXPECT_EQ(alice.access_key_id(), key.access_key_id());
+  EXPECT_TRUE(alice.usable());
+  EXPECT_EQ(alice.key_age().seconds(), 0);
+  EXPECT_EQ(report.generate_time().seconds(),
+            absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_TRUE(report.next_page_token().empty());
+}
+
 TEST_F(LifecycleTest, InactiveKeysCountAndDeleteFreesASlot) {
   v1::AccessKey first, second;
   ASSERT_TRUE(CreateKey(alice_, &first).ok());

@@ -26,7 +26,8 @@ struct AuthEnv {
   static constexpr char kAdminPassword[] = "root-password-1";
   static constexpr char kAlicePassword[] = "alice-password-1";
 
-  explicit AuthEnv(int max_keys_per_user = 2)
+  explicit AuthEnv(int max_keys_per_user = 2,
+                   auth::KeyAgePolicy age_policy = {})
       : store(storage::OpenRocksDbStore(StoreOptions(dir.Join("data"), false))
                   .value()),
         hasher(kFastArgon2),
@@ -41,7 +42,8 @@ struct AuthEnv {
         authenticator(auth::Authenticator::New(*store, hasher, sessions,
                                                throttle, mfa, codes)
                           .value()),
-        keys(*store, *sealer, clock, auth::SystemRandom(), max_keys_per_user),
+        keys(*store, *sealer, clock, auth::SystemRandom(), max_keys_per_user,
+             age_policy),
         users(*store, hasher, throttle, clock, auth::SystemRandom(),
               auth::PasswordPolicy{}) {
     EXPECT_TRUE(users.BootstrapAdmin("root", kAdminPassword).value());
