@@ -22,6 +22,7 @@
 #include "auth/key_generator.h"
 #include "service/command_notifier.h"
 #include "service/file_outbox_notifier.h"
+#include "storage/caching_store.h"
 #include "storage/etcd/etcd_engine.h"
 #include "storage/rocksdb_store.h"
 
@@ -90,11 +91,7 @@ void LogAuditEvent(Logger& logger, const storage::AuditEventRecord& event) {
                {"detail", event.detail()}});
 }
 
-constexpr int kPasswordPoolNice = 10;
-
-int DefaultThreads() {
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
+int DefaultThreads() { return AvailableCpus(); }
 
 // True if every address the host of `listen_address` resolves to is a
 // loopback one: a name is judged by its addresses, not its spelling
@@ -140,9 +137,10 @@ absl::StatusOr<std::string> ReadPem(const std::string& path,
   return text.str();
 }
 
-// TLS or mTLS when configured; plaintext only on loopback unless the
-// operator said --insecure, and then with a warning.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+// TLS or mTLS when configured (terminated by the connection relay);
+// plaintext (null) only on loopback unless the operator said --insecure,
+// and then with a warning.
+absl::StatusOr<std::shared_ptr<const TlsServerContext>> MakeTls(
     const ServerConfig& config, Logger& logger) {
   if (config.tls_cert_file.empty()) {
     if (!IsLoopback(config.listen_address)) {
@@ -159,28 +157,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
                        "passwords, tokens and secrets cross the network "
                        "unencrypted"}});
     }
-    return grpc::InsecureServerCredentials();
+    return nullptr;
   }
   absl::StatusOr<std::string> cert =
       ReadPem(config.tls_cert_file, "--tls_cert");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem(config.tls_key_file, "--tls_key");
   if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({*key, *cert});
-  crypto::Cleanse(*key);
+  std::string ca;
   if (!config.tls_client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca =
+    absl::StatusOr<std::string> read =
         ReadPem(config.tls_client_ca_file, "--tls_client_ca");
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    if (!read.ok()) {
+      crypto::Cleanse(*key);
+      return read.status();
+    }
+    ca = *std::move(read);
   }
-  std::shared_ptr<grpc::ServerCredentials> credentials =
-      grpc::SslServerCredentials(options);
-  crypto::Cleanse(options.pem_key_cert_pairs.front().private_key);
-  return credentials;
+  absl::StatusOr<std::unique_ptr<TlsServerContext>> tls =
+      TlsServerContext::New(*cert, *key, ca);
+  crypto::Cleanse(*key);
+  if (!tls.ok()) return tls.status();
+  return std::shared_ptr<const TlsServerContext>(*std::move(tls));
 }
 
 absl::Status CheckConfig(const ServerConfig& config) {
@@ -193,6 +191,13 @@ absl::Status CheckConfig(const ServerConfig& config) {
   }
   if (config.max_keys_per_user < 1) {
     return absl::InvalidArgumentError("--max_keys_per_user must be at least 1");
+  }
+  if (absl::Status s = auth::ValidateKeyAgePolicy(config.key_age_policy);
+      !s.ok()) {
+    return s;
+  }
+  if (config.key_expiry_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--key_expiry_interval must be positive");
   }
   if (config.session_ttl <= absl::ZeroDuration() ||
       config.session_purge_interval <= absl::ZeroDuration()) {
@@ -240,6 +245,12 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (!config.notify_command.empty() && !config.notify_outbox_file.empty()) {
     return absl::InvalidArgumentError(
         "--notify_command and --notify_outbox exclude each other");
+  }
+  if (config.tls_handshake_timeout <= absl::ZeroDuration() ||
+      config.max_tls_handshakes < 1) {
+    return absl::InvalidArgumentError(
+        "--tls_handshake_timeout must be positive and --max_tls_handshakes "
+        "at least 1");
   }
   if (config.max_connections < 1 || config.max_streams_per_connection < 1 ||
       config.max_open_streams < 1 || config.max_resets_per_second < 1 ||
@@ -321,7 +332,16 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
     options.ca_file = config.etcd_ca_file;
     options.cert_file = config.etcd_cert_file;
     options.key_file = config.etcd_key_file;
-    return storage::OpenEtcdStore(options, std::move(audit_observer));
+    absl::StatusOr<std::unique_ptr<storage::Store>> store =
+        storage::OpenEtcdStore(options, std::move(audit_observer));
+    if (!store.ok()) return store.status();
+    // Other replicas write the same records unseen here: entries live
+    // under a second (the freshness rule for revocations made elsewhere);
+    // this replica's own writes invalidate at once.
+    return storage::NewCachingStore(
+        *std::move(store),
+        storage::CachingStoreOptions{
+            config.record_cache_entries, config.etcd_record_cache_max_age, {}});
   }
   std::error_code error;
   fs::create_directories(config.data_dir, error);
@@ -336,7 +356,15 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
   options.sync_writes = config.sync_writes;
   options.env = config.store_env;
   options.audit_observer = std::move(audit_observer);
-  return storage::OpenRocksDbStore(options);
+  absl::StatusOr<std::unique_ptr<storage::Store>> store =
+      storage::OpenRocksDbStore(options);
+  if (!store.ok()) return store.status();
+  // This process alone writes the store: every change goes through the
+  // cache and invalidates it, so entries need no age limit.
+  return storage::NewCachingStore(
+      *std::move(store),
+      storage::CachingStoreOptions{
+          config.record_cache_entries, absl::ZeroDuration(), {}});
 }
 
 absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
@@ -390,10 +418,13 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   if (!authenticator.ok()) return authenticator.status();
   authenticator_ = *std::move(authenticator);
   access_keys_ = std::make_unique<auth::AccessKeyManager>(
-      *store_, *sealer_, clock, auth::SystemRandom(), config.max_keys_per_user);
+      *store_, *sealer_, clock, auth::SystemRandom(), config.max_keys_per_user,
+      config.key_age_policy);
   users_ = std::make_unique<auth::UserManager>(*store_, *hasher_, *throttle_,
                                                clock, auth::SystemRandom(),
                                                config.password_policy);
+  credential_report_ = std::make_unique<auth::CredentialReport>(
+      *store_, *users_, clock, config.key_age_policy);
 
   std::string password = config.bootstrap_password;
   const bool generate = password.empty();
@@ -423,23 +454,29 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   const int session_threads = config.session_worker_threads > 0
                                   ? config.session_worker_threads
                                   : DefaultThreads();
-  // Password checks give way to every cheap call: under a burst of
-  // sign-ins, sessions keep their latency and Argon2 gets the rest.
+  // The password pool's CPU weight against every other thread (see
+  // ServerConfig::password_pool_nice).
   password_pool_ = std::make_unique<WorkerPool>(
-      threads, config.max_queued_calls, kPasswordPoolNice);
+      threads, config.max_queued_calls, config.password_pool_nice);
   session_pool_ =
       std::make_unique<WorkerPool>(session_threads, config.max_queued_calls);
   runner_ = std::make_unique<CallRunner>(
       *password_pool_, *session_pool_, *authenticator_, logger, metrics_.get(),
-      [this](absl::string_view grpc_peer) {
+      [this](absl::string_view grpc_peer)
+          -> std::optional<CallRunner::CallerConnection> {
         const ConnectionRelay* relay = peer_relay_.load();
-        return relay != nullptr ? relay->ClientPeer(grpc_peer)
-                                : std::string(grpc_peer);
+        if (relay == nullptr) return std::nullopt;  // not relayed
+        std::optional<ConnectionRelay::RelayedPeer> relayed =
+            relay->Lookup(grpc_peer);
+        if (!relayed.has_value()) return std::nullopt;
+        return CallRunner::CallerConnection{
+            std::move(relayed->client_peer),
+            std::move(relayed->certificate_subjects)};
       });
   // An etcd read is a network round trip: never on a reaction thread.
   runner_->set_reads_on_reaction_thread(config.etcd_endpoints.empty());
-  access_key_service_ =
-      std::make_unique<AccessKeyServiceImpl>(*runner_, *access_keys_);
+  access_key_service_ = std::make_unique<AccessKeyServiceImpl>(
+      *runner_, *access_keys_, *credential_report_);
   user_service_ = std::make_unique<UserServiceImpl>(*runner_, *users_, *mfa_);
   session_service_ =
       std::make_unique<SessionServiceImpl>(*runner_, *sessions_, *codes_);
@@ -449,23 +486,54 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   last_use_ = std::make_unique<auth::LastUseRecorder>(*store_, clock, last_use);
   signature_verifier_ = std::make_unique<auth::SignatureVerifier>(
       *store_, *sealer_, clock, last_use_.get(),
-      auth::SignatureCheckOptions{config.max_request_skew});
+      auth::SignatureCheckOptions{config.max_request_skew},
+      config.signing_key_cache_entries);
   signature_service_ = std::make_unique<SignatureServiceImpl>(
       *runner_, *signature_verifier_, metrics_.get());
   purge_thread_ = std::thread([this, &logger, config] {
     PurgeSessionsUntilStopped(config.session_purge_interval, logger);
   });
+  auth::KeyExpiryPassOptions expiry_options;
+  expiry_options.interval = config.key_expiry_interval;
+  key_expiry_ = std::make_unique<auth::KeyExpiryPass>(
+      *store_, clock,
+      config.notify_command.empty() && config.notify_outbox_file.empty()
+          ? nullptr
+          : notifier_.get(),
+      config.key_age_policy, expiry_options);
+  key_expiry_->Start(
+      [&logger](const absl::StatusOr<auth::KeyExpiryPassResult>& pass) {
+        if (!pass.ok()) {
+          logger.Warning("key_expiry_pass_failed",
+                         {{"error", std::string(pass.status().message())}});
+          return;
+        }
+        if (pass->expiries_recorded + pass->deactivations + pass->warnings +
+                pass->notices_failed ==
+            0) {
+          return;
+        }
+        logger.Info("key_expiry_pass",
+                    {{"keys", absl::StrCat(pass->keys_seen)},
+                     {"expired", absl::StrCat(pass->expiries_recorded)},
+                     {"deactivated", absl::StrCat(pass->deactivations)},
+                     {"warned", absl::StrCat(pass->warnings)},
+                     {"notices_failed", absl::StrCat(pass->notices_failed)}});
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeCredentials(config, logger);
-  if (!credentials.ok()) return credentials.status();
-  // gRPC listens on loopback only; clients reach it through relay_ (see
-  // connection_relay.h), which listens on config.listen_address.
+  absl::StatusOr<std::shared_ptr<const TlsServerContext>> tls =
+      MakeTls(config, logger);
+  if (!tls.ok()) return tls.status();
+  // gRPC listens in plaintext on loopback only; clients reach it through
+  // relay_ (see connection_relay.h), which listens on
+  // config.listen_address and terminates TLS. Calls on connections that
+  // did not come through the relay are refused (see CallRunner).
   int grpc_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", *credentials, &grpc_port);
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &grpc_port);
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
   // Honest clients queue their calls behind this; the relay enforces it
   // (gRPC 1.51 only does once the client acknowledged its SETTINGS).
@@ -487,7 +555,9 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   relay_options.listen_address = config.listen_address;
   relay_options.backend_port = grpc_port;
   relay_options.max_connections = config.max_connections;
-  relay_options.inspect_http2 = config.tls_cert_file.empty();
+  relay_options.tls = *std::move(tls);
+  relay_options.tls_handshake_timeout = config.tls_handshake_timeout;
+  relay_options.max_tls_handshakes = config.max_tls_handshakes;
   relay_options.max_streams_per_connection = config.max_streams_per_connection;
   relay_options.max_open_streams = config.max_open_streams;
   relay_options.max_resets_per_second = config.max_resets_per_second;
@@ -497,6 +567,15 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   relay_ = *std::move(relay);
   peer_relay_ = relay_.get();
   port_ = relay_->port();
+  // A connection flood leaves what gRPC allocated for it in malloc's free
+  // lists; give it back once the churn is over (hostile_network_test).
+  memory_returner_ = std::make_unique<MemoryReturner>(
+      [relay = relay_.get()] {
+        const ConnectionRelay::Stats stats = relay->stats();
+        return stats.accepted + stats.refused_at_limit +
+               stats.refused_at_handshake_limit;
+      },
+      /*threshold=*/64, absl::Seconds(1));
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   const std::vector<std::string> services = {
       "identity.v1.AccessKeyService", "identity.v1.UserService",
@@ -605,6 +684,7 @@ void IdentityServer::Shutdown(absl::Duration grace) {
   }
   // After gRPC's drain, which reaches clients through it.
   if (relay_ != nullptr) relay_->Stop();
+  memory_returner_.reset();
   // Run what was queued, join the workers.
   password_pool_.reset();
   session_pool_.reset();
@@ -613,8 +693,9 @@ void IdentityServer::Shutdown(absl::Duration grace) {
     stop_purging_.Notify();
     purge_thread_.join();
   }
-  last_use_.reset();  // writes what is pending, before the store closes
-  store_.reset();     // closes RocksDB cleanly
+  key_expiry_.reset();  // stops its pass before the store closes
+  last_use_.reset();    // writes what is pending, before the store closes
+  store_.reset();       // closes RocksDB cleanly
 }
 
 IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }

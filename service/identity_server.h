@@ -19,6 +19,8 @@
 #include "auth/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
+#include "auth/credential_report.h"
+#include "auth/key_expiry_pass.h"
 #include "auth/last_use_recorder.h"
 #include "auth/password_hasher.h"
 #include "auth/secret_sealer.h"
@@ -31,6 +33,7 @@
 #include "service/connection_relay.h"
 #include "service/logger.h"
 #include "service/metrics.h"
+#include "service/process_memory.h"
 #include "service/session_service.h"
 #include "service/signature_service.h"
 #include "service/store_health_monitor.h"
@@ -63,6 +66,12 @@ struct ServerConfig {
   std::string etcd_ca_file;
   std::string etcd_cert_file;
   std::string etcd_key_file;
+  // Sessions, users, keys and key lists kept in memory per record kind
+  // (storage/caching_store.h); 0: every read goes to the store.
+  size_t record_cache_entries = 100000;
+  // With etcd, how long a cached record may be served before it is read
+  // again: the bound on seeing another replica's change.
+  absl::Duration etcd_record_cache_max_age = absl::Milliseconds(500);
   // Key-encryption key file; must lie outside data_dir. Generated (as a dev
   // key, with a warning) only when missing and the store is new.
   std::string master_key_file;
@@ -72,11 +81,23 @@ struct ServerConfig {
   // out once through TakeGeneratedAdminPassword().
   std::string bootstrap_password;
   int max_keys_per_user = auth::kDefaultMaxKeysPerUser;
+  // Key expiry and rotation warnings (see auth/access_key_lifetime.h), and
+  // how often the background pass records expiries, carries out scheduled
+  // deactivations and sends warnings (see auth/key_expiry_pass.h).
+  auth::KeyAgePolicy key_age_policy;
+  absl::Duration key_expiry_interval = absl::Minutes(10);
   // Threads for calls that present a password (Argon2); 0 means one per
   // core.
   int worker_threads = 0;
   // Threads for calls that present a session token; 0 means one per core.
   int session_worker_threads = 0;
+  // Linux nice of the password pool's threads (0-19), which sets the share
+  // of the CPU Argon2 gets when cheap calls saturate it too (CFS weights:
+  // nice 0 is 1024, 5 is 335, 10 is 110). 5: with reads saturating 2
+  // cores, creates kept 0.6-1.0 of their rate alone and reads 0.6-0.7 x E;
+  // at 10 creates fell to 0.2-0.4, at 0 reads to 0.4-0.6
+  // (tests/bench/ab_create_under_list.sh; deploy/README.md, Performance).
+  int password_pool_nice = 5;
   // Calls waiting for a worker beyond which new calls get RESOURCE_EXHAUSTED.
   int max_queued_calls = 256;
   int max_receive_message_bytes = 64 * 1024;
@@ -87,6 +108,10 @@ struct ServerConfig {
   int max_streams_per_connection = 100;
   int max_open_streams = 4096;
   int max_resets_per_second = 100;
+  // TLS handshakes: how long one may take, and how many may be in
+  // progress at once (see connection_relay.h).
+  absl::Duration tls_handshake_timeout = absl::Seconds(10);
+  int max_tls_handshakes = 256;
   // gRPC's resource quota: the memory its transports may take.
   int grpc_memory_quota_mib = 256;
   auth::Argon2Params argon2 = auth::kOwaspArgon2Params;
@@ -114,6 +139,9 @@ struct ServerConfig {
   // ours, and how often key last-use is written (coalesced per key).
   absl::Duration max_request_skew = auth::kDefaultMaxRequestSkew;
   absl::Duration last_use_flush_interval = absl::Seconds(1);
+  // Signing keys (V2 secrets, SigV4 derived keys) kept in memory for
+  // VerifySignature; 0: every verification opens the sealed secret.
+  size_t signing_key_cache_entries = 10000;
   // How often the store is checked for writability (Health follows it),
   // and how long it may stay unwritable before `on_store_unrecoverable`
   // runs (the daemon exits for its supervisor to restart it; null: never).
@@ -139,6 +167,8 @@ class IdentityServer {
   int port() const { return port_; }
   // The metrics port; 0 when metrics are off.
   int metrics_port() const { return metrics_port_; }
+  // What the front door (accept loop, TLS, HTTP/2 guard) has done so far.
+  ConnectionRelay::Stats relay_stats() const { return relay_->stats(); }
 
   // Calls handed to the worker pool so far (for tests and metrics).
   uint64_t calls_accepted() const {
@@ -175,6 +205,8 @@ class IdentityServer {
   std::optional<auth::ServicePrincipals> services_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
+  std::unique_ptr<auth::CredentialReport> credential_report_;
+  std::unique_ptr<auth::KeyExpiryPass> key_expiry_;
   std::unique_ptr<auth::UserManager> users_;
   std::unique_ptr<auth::LastUseRecorder> last_use_;
   std::unique_ptr<auth::SignatureVerifier> signature_verifier_;
@@ -191,9 +223,10 @@ class IdentityServer {
   // through it.
   std::unique_ptr<ConnectionRelay> relay_;
   // relay_ for the calls' peer lookups, which may run (on connections made
-  // straight to gRPC's port) before relay_ is set.
+  // straight to gRPC's port, and then refused) before relay_ is set.
   std::atomic<const ConnectionRelay*> peer_relay_{nullptr};
   std::unique_ptr<StoreHealthMonitor> store_health_;
+  std::unique_ptr<MemoryReturner> memory_returner_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   int metrics_port_ = 0;
   absl::Notification stop_purging_;

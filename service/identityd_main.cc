@@ -18,11 +18,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "auth/access_key_lifetime.h"
 #include "auth/crypto.h"
 #include "service/break_glass.h"
 #include "service/descriptor_budget.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
+#include "service/process_memory.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port).");
@@ -54,6 +56,13 @@ ABSL_FLAG(std::string, etcd_ca, "",
 ABSL_FLAG(std::string, etcd_cert, "",
           "PEM client certificate for etcd (with --etcd_key).");
 ABSL_FLAG(std::string, etcd_key, "", "PEM private key of --etcd_cert.");
+ABSL_FLAG(int64_t, record_cache_entries, 100000,
+          "Sessions, users, access keys and key lists kept in memory, per "
+          "kind, so hot records are not read from the store on every call "
+          "(each change made here invalidates them before it returns; with "
+          "--etcd_endpoints they are also read again after 500 ms, so a "
+          "change on another replica is seen within a second); 0 turns the "
+          "cache off.");
 ABSL_FLAG(std::string, master_key_file, "/etc/identity/master.key",
           "Key-encryption key file (mode 0600, outside --data_dir). Created "
           "as a development key if missing while the store is empty.");
@@ -66,9 +75,26 @@ ABSL_FLAG(std::string, bootstrap_password_file, "",
           "password is generated and printed once.");
 ABSL_FLAG(int, max_keys_per_user, 2,
           "Access keys a user may hold, active and inactive alike.");
+ABSL_FLAG(absl::Duration, max_access_key_age, absl::InfiniteDuration(),
+          "Longest life of a new access key, e.g. 2160h (90 days): keys "
+          "created without an expiry get this one, and a requested expiry "
+          "may not lie further out. inf: off. Not retroactive: keys created "
+          "before it was set keep theirs.");
+ABSL_FLAG(absl::Duration, warn_access_key_age, absl::ZeroDuration(),
+          "Age past which a key is reported as due for rotation and its "
+          "owner told once (email where bound, else SMS). 0: 80% of "
+          "--max_access_key_age (off when that is off); inf: off.");
+ABSL_FLAG(absl::Duration, key_expiry_interval, absl::Minutes(10),
+          "How often the key expiry pass runs: it records expiries in the "
+          "audit trail, carries out scheduled deactivations and sends the "
+          "age warnings. Keys are refused the moment they expire, whatever "
+          "this is.");
 ABSL_FLAG(int, worker_threads, 0,
           "Threads for calls that present a password: Argon2 (0: one per "
           "core).");
+ABSL_FLAG(int, password_pool_nice, 5,
+          "Linux nice (0-19) of the threads that check passwords (Argon2): "
+          "their share of the CPU when cheap calls saturate it too.");
 ABSL_FLAG(int, session_worker_threads, 0,
           "Threads for calls that present a session token, so they never "
           "wait behind password checks (0: one per core).");
@@ -118,6 +144,12 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(absl::Duration, max_request_skew, absl::Minutes(15),
           "VerifySignature: how far the time of a header-signed request may "
           "be from ours (RequestTimeTooSkewed beyond)");
+ABSL_FLAG(int64_t, signing_key_cache_entries, 10000,
+          "Signing keys VerifySignature keeps in memory (the secret for V2, "
+          "the derived key of a day, region and service for SigV4), so a "
+          "busy key's secret is not decrypted and derived on every call; "
+          "wiped when evicted. Key status and owner are still read on every "
+          "call. 0: none.");
 ABSL_FLAG(absl::Duration, last_use_flush_interval, absl::Seconds(1),
           "How often access keys' last use is written; each key is written "
           "at most once a minute");
@@ -134,6 +166,12 @@ ABSL_FLAG(int, max_open_streams, 4096,
 ABSL_FLAG(int, max_stream_resets_per_second, 100,
           "RST_STREAM frames a client may send per second on one connection "
           "(ten times that over all), against rapid reset (CVE-2023-44487).");
+ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
+          "A TLS handshake not finished by then is dropped (slow "
+          "handshakes holding descriptors).");
+ABSL_FLAG(int, max_tls_handshakes, 256,
+          "TLS handshakes in progress at once; a connection beyond is "
+          "closed at once.");
 ABSL_FLAG(int, grpc_memory_quota_mib, 256,
           "Memory gRPC's transports may take (its resource quota).");
 ABSL_FLAG(absl::Duration, store_unwritable_limit, absl::Minutes(1),
@@ -230,12 +268,25 @@ int Run(Logger& logger) {
   config.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   config.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
   config.max_keys_per_user = absl::GetFlag(FLAGS_max_keys_per_user);
+  config.key_age_policy.max_age = absl::GetFlag(FLAGS_max_access_key_age);
+  config.key_age_policy.warn_age = absl::GetFlag(FLAGS_warn_access_key_age);
+  if (config.key_age_policy.warn_age == absl::ZeroDuration()) {
+    config.key_age_policy.warn_age =
+        identity::auth::DefaultWarnAge(config.key_age_policy.max_age);
+  }
+  config.key_expiry_interval = absl::GetFlag(FLAGS_key_expiry_interval);
   config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   config.session_worker_threads = absl::GetFlag(FLAGS_session_worker_threads);
+  config.password_pool_nice =
+      std::clamp(absl::GetFlag(FLAGS_password_pool_nice), 0, 19);
   config.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   config.session_ttl = absl::GetFlag(FLAGS_session_ttl);
+  config.record_cache_entries = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_record_cache_entries)));
   config.max_request_skew = absl::GetFlag(FLAGS_max_request_skew);
   config.last_use_flush_interval = absl::GetFlag(FLAGS_last_use_flush_interval);
+  config.signing_key_cache_entries = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_signing_key_cache_entries)));
   config.password_policy.min_length = absl::GetFlag(FLAGS_min_password_length);
   config.lockout.max_failures = absl::GetFlag(FLAGS_lockout_threshold);
   config.lockout.lock_duration = absl::GetFlag(FLAGS_lockout_duration);
@@ -274,6 +325,8 @@ int Run(Logger& logger) {
   config.max_open_streams = absl::GetFlag(FLAGS_max_open_streams);
   config.max_resets_per_second =
       absl::GetFlag(FLAGS_max_stream_resets_per_second);
+  config.tls_handshake_timeout = absl::GetFlag(FLAGS_tls_handshake_timeout);
+  config.max_tls_handshakes = absl::GetFlag(FLAGS_max_tls_handshakes);
   config.grpc_memory_quota_mib = absl::GetFlag(FLAGS_grpc_memory_quota_mib);
   config.store_unwritable_limit = absl::GetFlag(FLAGS_store_unwritable_limit);
   // The monitor has logged why. Exiting without a clean close is safe:
@@ -347,6 +400,7 @@ int ResetAdminCommand() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  identity::service::ConfigureAllocatorForServer();
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
       "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]\n"
