@@ -184,6 +184,11 @@ class CachingStore : public Store {
       const AuditQuery& query) override {
     return inner_->ListAuditEvents(query);
   }
+  // Audit events are never cached.
+  absl::StatusOr<AuditPurgeBatch> PurgeAuditEvents(int64_t before_micros,
+                                                   int max_events) override {
+    return inner_->PurgeAuditEvents(before_micros, max_events);
+  }
   absl::Status CheckWritable() override { return inner_->CheckWritable(); }
 
  private:

@@ -33,6 +33,8 @@ constexpr char kUserSessionTag = 'u';
 // "u" + case-folded user name + NUL + event id -> "" (per-user index).
 constexpr char kAuditTimeTag = 't';
 constexpr char kAuditUserTag = 'u';
+// The keys of one event: its record and at most two index entries.
+constexpr int kAuditKeysPerEvent = 3;
 
 std::string Prefix(absl::string_view id) {
   return absl::StrCat(id, absl::string_view(&kSeparator, 1));
@@ -720,6 +722,61 @@ class KvStore final : public Store {
       events.push_back(*std::move(event));
     }
     return events;
+  }
+
+  // The batch is found by a scan outside the transaction (cheap, and never
+  // a guard), then each event is read for update inside it: a replica that
+  // deleted it meanwhile makes the read find nothing (RocksDB: after its
+  // lock; etcd: the compare fails and the body reruns), so the event is
+  // skipped and counted once, by whoever deleted it. Events are written
+  // once and never changed, so the index keys derived from the record read
+  // are exactly the ones WriteAuditEvents put.
+  absl::StatusOr<AuditPurgeBatch> PurgeAuditEvents(int64_t before_micros,
+                                                   int max_events) override {
+    AuditPurgeBatch batch;
+    const int limit =
+        std::min(max_events, engine_->max_operations_per_transaction() /
+                                 kAuditKeysPerEvent);
+    if (limit <= 0 || before_micros <= 0) return batch;
+    const std::string time_tag(1, kAuditTimeTag);
+    absl::StatusOr<std::vector<KeyValue>> old = engine_->NewReader()->Scan(
+        kAuditSpace,
+        KeyRange{time_tag, time_tag + AuditTimeBound(before_micros)}, limit);
+    if (!old.ok()) return old.status();
+    batch.found = static_cast<int>(old->size());
+    if (old->empty()) return batch;
+    absl::Status status = Transact([&](KvTransaction& txn) -> absl::Status {
+      batch.deleted = 0;  // the body may run again
+      for (const KeyValue& entry : *old) {
+        absl::StatusOr<std::optional<std::string>> bytes =
+            txn.GetForUpdate(kAuditSpace, entry.key);
+        if (!bytes.ok()) return bytes.status();
+        if (!bytes->has_value()) continue;  // another purge's
+        absl::StatusOr<AuditEventRecord> event =
+            Parse<AuditEventRecord>(**bytes, "audit event");
+        if (!event.ok()) return event.status();
+        // The key range already holds only older events; this keeps it so
+        // should a record ever disagree with its key.
+        if (event->time_micros() >= before_micros) continue;
+        const std::string id = entry.key.substr(time_tag.size());
+        if (absl::Status s = txn.Delete(kAuditSpace, entry.key); !s.ok()) {
+          return s;
+        }
+        for (const std::string* name :
+             {&event->user_name(), &event->actor_user_name()}) {
+          if (name->empty()) continue;
+          if (absl::Status s =
+                  txn.Delete(kAuditSpace, AuditUserPrefix(*name) + id);
+              !s.ok()) {
+            return s;
+          }
+        }
+        ++batch.deleted;
+      }
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    return batch;
   }
 
  private:

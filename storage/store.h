@@ -44,6 +44,16 @@ struct AuditQuery {
   int limit = 100;
 };
 
+// What one call of Store::PurgeAuditEvents did.
+struct AuditPurgeBatch {
+  // Events older than the bound that the call found; 0 once none is left.
+  int found = 0;
+  // Of those, the events this call deleted. Fewer than `found` when another
+  // caller (a replica's pass) deleted some first: each deletion is counted
+  // by exactly one caller.
+  int deleted = 0;
+};
+
 // The durable home of users and access keys.
 //
 // An interface so that a distributed engine can stand behind it later; the
@@ -175,6 +185,16 @@ class Store {
   // Audit events matching `query`, newest first.
   virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAuditEvents(
       const AuditQuery& query) = 0;
+
+  // Deletes one batch of the oldest audit events, those whose time is
+  // before `before_micros`, each with its per-user index entries, in one
+  // transaction: at most `max_events` events, fewer where the engine's
+  // transaction limit needs it (etcd: 128 operations, three per event). An
+  // event at or after `before_micros` is never touched, nor is an event
+  // ever left half deleted. Any number of callers (threads, replicas) may
+  // purge at once. Callers loop until `found` is 0.
+  virtual absl::StatusOr<AuditPurgeBatch> PurgeAuditEvents(
+      int64_t before_micros, int max_events) = 0;
 
   // OK if the store accepts writes now. An engine that stops writing after
   // a storage fault until told to resume (RocksDB's sticky background

@@ -115,6 +115,11 @@ class FaultyStore final : public storage::Store {
       const storage::AuditQuery& query) override {
     return real_.ListAuditEvents(query);
   }
+  absl::StatusOr<storage::AuditPurgeBatch> PurgeAuditEvents(
+      int64_t before_micros, int max_events) override {
+    if (fail_writes) return Fault();
+    return real_.PurgeAuditEvents(before_micros, max_events);
+  }
 
  private:
   static absl::Status Fault() {
