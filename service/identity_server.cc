@@ -199,6 +199,14 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (config.key_expiry_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--key_expiry_interval must be positive");
   }
+  if (absl::Status s = auth::ValidateAuditRetention(config.audit_retention);
+      !s.ok()) {
+    return s;
+  }
+  if (config.audit_retention_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "the audit retention interval must be positive");
+  }
   if (config.session_ttl <= absl::ZeroDuration() ||
       config.session_purge_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--session_ttl must be positive");
@@ -520,6 +528,36 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
                      {"warned", absl::StrCat(pass->warnings)},
                      {"notices_failed", absl::StrCat(pass->notices_failed)}});
       });
+  auth::AuditRetentionOptions retention_options;
+  retention_options.retention = config.audit_retention;
+  retention_options.interval = config.audit_retention_interval;
+  audit_retention_ = std::make_unique<auth::AuditRetentionPass>(
+      *store_, clock, retention_options);
+  audit_retention_->Start(
+      [&logger](const absl::StatusOr<auth::AuditRetentionPassResult>& pass) {
+        if (!pass.ok()) {
+          logger.Warning("audit_retention_pass_failed",
+                         {{"error", std::string(pass.status().message())}});
+          return;
+        }
+        if (pass->cutoff_held_back) {
+          logger.Warning(
+              "audit_retention_cutoff_held_back",
+              {{"cutoff", absl::FormatTime(absl::RFC3339_sec, pass->cutoff,
+                                           absl::UTCTimeZone())},
+               {"message",
+                "the clock ran ahead of the time elapsed; events are kept "
+                "until it agrees again or identityd restarts"}});
+        }
+        if (pass->events_deleted == 0) return;
+        logger.Info(
+            "audit_retention_pass",
+            {{"deleted", absl::StrCat(pass->events_deleted)},
+             {"batches", absl::StrCat(pass->batches)},
+             {"cutoff", absl::FormatTime(absl::RFC3339_sec, pass->cutoff,
+                                         absl::UTCTimeZone())},
+             {"more_left", pass->more_left ? "true" : "false"}});
+      });
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -629,6 +667,13 @@ absl::Status IdentityServer::ServeMetrics(const std::string& address) {
       {}, [hasher = hasher_.get()] {
         return static_cast<double>(hasher->verifications());
       });
+  metrics_->AddCounter(
+      "identity_audit_events_purged_total",
+      "Audit events this process deleted as older than --audit_retention "
+      "(each deletion is counted by one replica only).",
+      {}, [pass = audit_retention_.get()] {
+        return static_cast<double>(pass->events_deleted());
+      });
   // civetweb reports a port it cannot bind by throwing.
   try {
     // Several threads, and a slow client dropped after 2 s: with one
@@ -694,8 +739,9 @@ void IdentityServer::Shutdown(absl::Duration grace) {
     purge_thread_.join();
   }
   key_expiry_.reset();  // stops its pass before the store closes
-  last_use_.reset();    // writes what is pending, before the store closes
-  store_.reset();       // closes RocksDB cleanly
+  audit_retention_.reset();
+  last_use_.reset();  // writes what is pending, before the store closes
+  store_.reset();     // closes RocksDB cleanly
 }
 
 IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }

@@ -16,6 +16,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "auth/access_key_manager.h"
+#include "auth/audit_retention_pass.h"
 #include "auth/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/clock.h"
@@ -86,6 +87,11 @@ struct ServerConfig {
   // deactivations and sends warnings (see auth/key_expiry_pass.h).
   auth::KeyAgePolicy key_age_policy;
   absl::Duration key_expiry_interval = absl::Minutes(10);
+  // Audit events older than this are deleted by a background pass every
+  // audit_retention_interval (see auth/audit_retention_pass.h); infinite:
+  // kept forever. At least a day (auth::kMinAuditRetention).
+  absl::Duration audit_retention = absl::Hours(400 * 24);
+  absl::Duration audit_retention_interval = absl::Hours(1);
   // Threads for calls that present a password (Argon2); 0 means one per
   // core.
   int worker_threads = 0;
@@ -207,6 +213,7 @@ class IdentityServer {
   std::unique_ptr<auth::AccessKeyManager> access_keys_;
   std::unique_ptr<auth::CredentialReport> credential_report_;
   std::unique_ptr<auth::KeyExpiryPass> key_expiry_;
+  std::unique_ptr<auth::AuditRetentionPass> audit_retention_;
   std::unique_ptr<auth::UserManager> users_;
   std::unique_ptr<auth::LastUseRecorder> last_use_;
   std::unique_ptr<auth::SignatureVerifier> signature_verifier_;

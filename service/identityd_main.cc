@@ -89,6 +89,10 @@ ABSL_FLAG(absl::Duration, key_expiry_interval, absl::Minutes(10),
           "audit trail, carries out scheduled deactivations and sends the "
           "age warnings. Keys are refused the moment they expire, whatever "
           "this is.");
+ABSL_FLAG(absl::Duration, audit_retention, absl::Hours(400 * 24),
+          "Audit events older than this are deleted by a background pass "
+          "(hourly, in batches), e.g. 9600h (400 days, the default) or "
+          "2160h (90 days); inf: kept forever. At least 24h.");
 ABSL_FLAG(int, worker_threads, 0,
           "Threads for calls that present a password: Argon2 (0: one per "
           "core).");
@@ -275,6 +279,7 @@ int Run(Logger& logger) {
         identity::auth::DefaultWarnAge(config.key_age_policy.max_age);
   }
   config.key_expiry_interval = absl::GetFlag(FLAGS_key_expiry_interval);
+  config.audit_retention = absl::GetFlag(FLAGS_audit_retention);
   config.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   config.session_worker_threads = absl::GetFlag(FLAGS_session_worker_threads);
   config.password_pool_nice =

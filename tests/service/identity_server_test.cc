@@ -501,6 +501,20 @@ TEST(IdentityServerStartup, RefusesAKekFileInsideTheDataDir) {
   EXPECT_TRUE(absl::IsInvalidArgument(server.status())) << server.status();
 }
 
+TEST(IdentityServerStartup, RefusesAnAuditRetentionBelowADay) {
+  ServerEnv env;
+  Logger logger(stderr, LogLevel::kError);
+  for (absl::Duration retention :
+       {absl::Hours(9), absl::ZeroDuration(), -absl::Hours(9600)}) {
+    env.config().audit_retention = retention;
+    absl::StatusOr<std::unique_ptr<IdentityServer>> server =
+        IdentityServer::Start(env.config(), logger);
+    EXPECT_TRUE(absl::IsInvalidArgument(server.status())) << server.status();
+    EXPECT_TRUE(
+        absl::StrContains(server.status().message(), "--audit_retention"));
+  }
+}
+
 TEST(IdentityServerStartup, RefusesBothADataDirAndEtcdEndpoints) {
   ServerEnv env;
   env.config().etcd_endpoints = {"127.0.0.1:1"};

@@ -16,11 +16,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "testing/fakes.h"
 #include "testing/server_env.h"
 
 namespace identity {
 namespace {
 
+using testing::FakeClock;
 using testing::kAdminPassword;
 using testing::ServerEnv;
 
@@ -161,6 +163,40 @@ TEST(ObservabilityTest, MetricsCountCallsKeysLockoutsAndArgon2) {
         << line;
   }
   EXPECT_TRUE(typed.count("identity_worker_queue_depth"));
+}
+
+TEST(ObservabilityTest, AuditRetentionPassIsCountedAndLogged) {
+  ServerEnv env;
+  FakeClock clock;
+  env.config().clock = &clock;
+  env.config().metrics_listen = "127.0.0.1:0";
+  env.Start();
+  env.CreateUser("bob", "bob-password-1");
+  env.Stop();
+  // 401 days on, with the default retention of 400: the first pass of the
+  // restarted server deletes what the first run wrote.
+  clock.Advance(absl::Hours(401 * 24));
+  env.config().audit_retention_interval = absl::Milliseconds(20);
+  env.Start();
+  const int port = env.server().metrics_port();
+  ASSERT_NE(port, 0);
+  double purged = -1;
+  for (int i = 0; i < 200 && purged < 1; ++i) {
+    purged = Sample(ScrapeMetrics(port), "identity_audit_events_purged_total");
+    if (purged < 1) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GE(purged, 1);
+  EXPECT_TRUE(absl::StrContains(env.ReadLog(), "\"audit_retention_pass\""));
+
+  grpc::ClientContext context;
+  ServerEnv::SetBasic(context, "admin", kAdminPassword);
+  v1::ListAuditEventsResponse events;
+  ASSERT_TRUE(env.audit->ListAuditEvents(&context, {}, &events).ok());
+  for (const v1::AuditEvent& event : events.events()) {
+    EXPECT_GE(event.time().seconds(),
+              absl::ToUnixSeconds(clock.Now() - absl::Hours(400 * 24)))
+        << event.DebugString();
+  }
 }
 
 TEST(ObservabilityTest, MetricsAreScrapedWhileOtherClientsStall) {
