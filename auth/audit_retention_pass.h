@@ -54,7 +54,8 @@ struct AuditRetentionPassResult {
   absl::Time cutoff = absl::InfinitePast();
   int64_t events_deleted = 0;
   int64_t batches = 0;
-  // The pass stopped at max_batches_per_pass with old events left.
+  // The pass stopped at max_batches_per_pass: old events may be left for
+  // the next pass (its last batch may also have taken the last of them).
   bool more_left = false;
   // The clock ran ahead of the time elapsed since it was last trusted (it
   // jumped forward): the cutoff was held back to what elapsed.
