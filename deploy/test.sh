@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIDENTITY_WERROR=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIDENTITY_WERROR=ON
 cmake --build build -j"$(nproc)"
 (cd build && ctest -j"$(nproc)" --output-on-failure --timeout 600)
 ./deploy/fuzz.sh "${IDENTITY_FUZZ_SECONDS:-60}"

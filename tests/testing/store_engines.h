@@ -1,11 +1,15 @@
 #ifndef IDENTITY_TESTS_TESTING_STORE_ENGINES_H_
 #define IDENTITY_TESTS_TESTING_STORE_ENGINES_H_
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "storage/etcd/etcd_engine.h"
@@ -36,10 +40,30 @@ inline EtcdCluster& SharedEtcdCluster() {
   return *cluster;
 }
 
+// The endpoints of the cluster the tests of this process share: the ctest
+// run's (IDENTITY_TEST_ETCD_ENDPOINTS_FILE, written by
+// testing/etcd_test_cluster.py once it has a quorum), else this process's
+// own, started on first use.
+inline std::vector<std::string> SharedEtcdEndpoints() {
+  static const std::vector<std::string> endpoints = [] {
+    const char* file = std::getenv("IDENTITY_TEST_ETCD_ENDPOINTS_FILE");
+    std::string line;
+    if (file != nullptr) {
+      std::ifstream in(file);
+      std::getline(in, line);
+      EXPECT_FALSE(line.empty())
+          << "no endpoints in " << file << ": did etcd_test_cluster_start run?";
+    }
+    if (line.empty()) return SharedEtcdCluster().endpoints();
+    return std::vector<std::string>(absl::StrSplit(line, ','));
+  }();
+  return endpoints;
+}
+
 // Options of an etcd store for a test: the shared cluster, `prefix`.
 inline storage::EtcdEngineOptions EtcdStoreOptions(const std::string& prefix) {
   storage::EtcdEngineOptions options;
-  options.endpoints = SharedEtcdCluster().endpoints();
+  options.endpoints = SharedEtcdEndpoints();
   options.prefix = prefix;
   return options;
 }
