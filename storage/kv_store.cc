@@ -463,6 +463,58 @@ class KvStore final : public Store {
     return written;
   }
 
+  absl::StatusOr<std::vector<std::string>> UpdateAccessKeys(
+      const std::vector<std::string>& access_key_ids,
+      const AccessKeyBatchMutation& mutate, const AuditEvents& audit) override {
+    for (const std::string& id : access_key_ids) {
+      if (absl::Status s = CheckId(id, "access key id"); !s.ok()) return s;
+    }
+    // Each key is one compare (etcd) and one put; half the engine's limit
+    // leaves room for the audit events.
+    const size_t chunk = static_cast<size_t>(
+        std::max(1, engine_->max_operations_per_transaction() / 2));
+    std::vector<std::string> written;
+    size_t begin = 0;
+    do {
+      const size_t end = std::min(access_key_ids.size(), begin + chunk);
+      std::vector<std::string> chunk_written;
+      absl::Status status = Transact(
+          [&](KvTransaction& txn) -> absl::Status {
+            // The body may run again after a conflict: start afresh.
+            chunk_written.clear();
+            for (size_t i = begin; i < end; ++i) {
+              const std::string& id = access_key_ids[i];
+              absl::StatusOr<std::optional<std::string>> bytes =
+                  txn.GetForUpdate(kAccessKeysSpace, id);
+              if (!bytes.ok()) return bytes.status();
+              if (!bytes->has_value()) continue;  // deleted meanwhile
+              absl::StatusOr<AccessKeyRecord> key =
+                  Parse<AccessKeyRecord>(**bytes, "access key");
+              if (!key.ok()) return key.status();
+              AccessKeyRecord updated = *key;
+              if (!mutate(updated)) continue;
+              if (updated.access_key_id() != key->access_key_id() ||
+                  updated.user_id() != key->user_id()) {
+                return absl::InternalError(
+                    "storage: key id and owner are fixed");
+              }
+              if (absl::Status s = txn.Put(kAccessKeysSpace, id,
+                                           updated.SerializeAsString());
+                  !s.ok()) {
+                return s;
+              }
+              chunk_written.push_back(id);
+            }
+            return absl::OkStatus();
+          },
+          begin == 0 ? audit : AuditEvents{});
+      if (!status.ok()) return status;
+      written.insert(written.end(), chunk_written.begin(), chunk_written.end());
+      begin = end;
+    } while (begin < access_key_ids.size());
+    return written;
+  }
+
   absl::Status DeleteAccessKey(absl::string_view access_key_id,
                                const AuditEvents& audit) override {
     absl::StatusOr<AccessKeyRecord> key = GetAccessKey(access_key_id);

@@ -135,6 +135,20 @@ class Store {
       absl::string_view access_key_id, const AccessKeyMutation& mutate,
       const AuditEvents& audit) = 0;
 
+  // UpdateAccessKey for many keys at once, for passes over every key
+  // (re-sealing secrets under a new KEK): each named key is read and handed
+  // to `mutate`, which returns true to write it back and false to leave it
+  // as it is; a key that no longer exists is skipped. `mutate` must not
+  // change the key id or owner. The keys go in as few transactions as the
+  // engine allows (each key read and written in the same one), so a batch
+  // costs one durable commit instead of one per key; on an error some of
+  // those transactions may have committed. `audit` is written with the
+  // first transaction (alone, for an empty list). Returns the ids written.
+  using AccessKeyBatchMutation = std::function<bool(AccessKeyRecord&)>;
+  virtual absl::StatusOr<std::vector<std::string>> UpdateAccessKeys(
+      const std::vector<std::string>& access_key_ids,
+      const AccessKeyBatchMutation& mutate, const AuditEvents& audit) = 0;
+
   // Deletes the key, freeing a slot of its owner's limit. Serialised with
   // CreateAccessKey on the owner, so a delete and creates racing never
   // exceed the limit.

@@ -66,6 +66,12 @@ class FaultyStore final : public storage::Store {
     if (fail_writes) return Fault();
     return real_.UpdateAccessKey(id, mutate, audit);
   }
+  absl::StatusOr<std::vector<std::string>> UpdateAccessKeys(
+      const std::vector<std::string>& ids, const AccessKeyBatchMutation& mutate,
+      const storage::AuditEvents& audit) override {
+    if (fail_writes) return Fault();
+    return real_.UpdateAccessKeys(ids, mutate, audit);
+  }
   absl::Status DeleteAccessKey(absl::string_view id,
                                const storage::AuditEvents& audit) override {
     return Write([&] { return real_.DeleteAccessKey(id, audit); });
