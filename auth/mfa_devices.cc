@@ -17,13 +17,15 @@ constexpr int64_t kAllowedDrift = 1;
 // Confirmation codes may be read off the app over the last minute or so.
 constexpr int64_t kConfirmWindow = 3;
 
-// The associated data of a sealed TOTP secret: bound to its owner, and
-// never mistaken for an access key's (whose ids have no ':').
 std::string SealingId(absl::string_view user_id) {
-  return absl::StrCat("mfa:", user_id);
+  return MfaSecretAssociatedData(user_id);
 }
 
 }  // namespace
+
+std::string MfaSecretAssociatedData(absl::string_view user_id) {
+  return absl::StrCat("mfa:", user_id);
+}
 
 MfaDevices::MfaDevices(storage::Store& store, const SecretSealer& sealer,
                        const Clock& clock, RandomSource& random,

@@ -13,6 +13,11 @@
 
 namespace identity::auth {
 
+// The associated data a user's TOTP secret is sealed with: bound to its
+// owner, and never mistaken for an access key's (whose ids have no ':').
+// Shared with the re-sealing pass (secret_rewrap.h).
+std::string MfaSecretAssociatedData(absl::string_view user_id);
+
 // Virtual MFA devices: a TOTP secret per user (RFC 6238), sealed in the
 // user's record like an access key's secret. Enrolment hands out the
 // otpauth:// URI once; the device counts as bound only after two

@@ -58,6 +58,12 @@ absl::StatusOr<std::string> SecretSealer::Open(
       " is sealed under an unknown key-encryption key ", sealed.kek_id()));
 }
 
+std::vector<std::string> SecretSealer::key_ids() const {
+  std::vector<std::string> ids;
+  for (const KeyEncryptionKey& kek : keys_) ids.push_back(kek.id);
+  return ids;
+}
+
 std::string SecretSealer::KeyedHash(absl::string_view purpose,
                                     absl::string_view data) const {
   // Key separation: the KEK itself only ever keys AES-GCM.

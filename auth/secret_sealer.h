@@ -40,6 +40,8 @@ class SecretSealer {
                         absl::string_view data) const;
 
   const std::string& sealing_key_id() const { return keys_.front().id; }
+  // The ids of every KEK given, the sealing one first. Not secret.
+  std::vector<std::string> key_ids() const;
 
  private:
   SecretSealer(std::vector<KeyEncryptionKey> keys, RandomSource& random)
