@@ -62,7 +62,6 @@ absl::StatusOr<SecretRewrapResult> SecretRewrap::Run(
   if (options.batch_size <= 0) {
     return absl::InvalidArgumentError("batch size must be positive");
   }
-  cancelled_ = false;
   const absl::Time start = absl::Now();
   SecretRewrapResult result;
   result.sealing_kek_id = sealer_.sealing_key_id();
@@ -85,7 +84,8 @@ SecretRewrap::Look SecretRewrap::Examine(absl::string_view associated_data,
                                          const SecretRewrapOptions& options,
                                          SecretRewrapResult& result,
                                          storage::SealedSecret* resealed) {
-  if (sealed.kek_id() == sealer_.sealing_key_id()) {
+  const bool current = sealed.kek_id() == sealer_.sealing_key_id();
+  if (current && !options.verify_current) {
     ++result.already_current;
     ++result.secrets_by_kek[sealed.kek_id()];
     return Look::kCurrent;
@@ -108,6 +108,12 @@ SecretRewrap::Look SecretRewrap::Examine(absl::string_view associated_data,
                              " (altered, or moved from another record)"));
     }
     return Look::kLeft;
+  }
+  if (current) {
+    crypto::Cleanse(*secret);
+    ++result.already_current;
+    ++result.secrets_by_kek[sealed.kek_id()];
+    return Look::kCurrent;
   }
   if (options.dry_run) {
     crypto::Cleanse(*secret);

@@ -24,6 +24,10 @@ struct SecretRewrapOptions {
   // Count only: open nothing for writing, change nothing, write no event.
   // What `identityctl kek status` and `identityd rewrap --dry_run` show.
   bool dry_run = false;
+  // Open the secrets already under the sealing KEK too (they are counted
+  // current without it): proves every secret opens with the first KEK
+  // line alone, before the others are removed from the file.
+  bool verify_current = false;
   // Secrets that failed to open named in the result at most (the counts
   // are always complete).
   int max_failures_listed = 100;
@@ -99,8 +103,8 @@ class SecretRewrap {
                                          const SecretRewrapOptions& options,
                                          const ProgressCallback& progress = {});
 
-  // Makes a run in progress stop after its current batch (server
-  // shutdown); it returns its counts with complete = false.
+  // Makes a run in progress, and any later one, stop after its current
+  // batch (server shutdown); it returns its counts with complete = false.
   void Cancel() { cancelled_ = true; }
 
  private:

@@ -22,6 +22,7 @@
 #include "auth/crypto.h"
 #include "service/break_glass.h"
 #include "service/descriptor_budget.h"
+#include "service/host_rewrap.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
 #include "service/process_memory.h"
@@ -70,6 +71,17 @@ ABSL_FLAG(std::string, bootstrap_admin, "admin",
           "Name of the admin user a fresh store is given.");
 ABSL_FLAG(std::string, user, "admin",
           "reset-admin only: the admin to unlock and give a new password.");
+ABSL_FLAG(bool, dry_run, false,
+          "rewrap only: count the secrets by KEK id and write nothing.");
+ABSL_FLAG(bool, verify, false,
+          "rewrap only: also open every secret already under the first KEK "
+          "line, proving they all open before the other lines are removed.");
+ABSL_FLAG(int64_t, rewrap_progress_every, 10000,
+          "rewrap only: a progress line on stderr every this many secrets.");
+ABSL_FLAG(int, rewrap_batch_size, 500,
+          "rewrap only: access keys read and re-sealed per batch (one "
+          "durable commit each on RocksDB; several on etcd, whose "
+          "transactions hold at most --max-txn-ops operations).");
 ABSL_FLAG(std::string, bootstrap_password_file, "",
           "File holding the bootstrap admin's password. If empty, a random "
           "password is generated and printed once.");
@@ -402,6 +414,50 @@ int ResetAdminCommand() {
   return 0;
 }
 
+// `identityd rewrap (--data_dir=DIR | --etcd_endpoints=...)
+// --master_key_file=FILE [--dry_run]` (see service/host_rewrap.h).
+// Exit 0: every secret is under the first KEK line (or, with --dry_run,
+// counted); 3: done, but some secrets do not open (listed); 1: an error.
+int RewrapCommand() {
+  identity::service::HostRewrapConfig config;
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  for (absl::string_view endpoint : absl::StrSplit(
+           absl::GetFlag(FLAGS_etcd_endpoints), ',', absl::SkipWhitespace())) {
+    config.etcd_endpoints.emplace_back(absl::StripAsciiWhitespace(endpoint));
+  }
+  config.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  config.etcd_ca_file = absl::GetFlag(FLAGS_etcd_ca);
+  config.etcd_cert_file = absl::GetFlag(FLAGS_etcd_cert);
+  config.etcd_key_file = absl::GetFlag(FLAGS_etcd_key);
+  config.master_key_file = absl::GetFlag(FLAGS_master_key_file);
+  config.options.dry_run = absl::GetFlag(FLAGS_dry_run);
+  config.options.batch_size = absl::GetFlag(FLAGS_rewrap_batch_size);
+  config.options.verify_current = absl::GetFlag(FLAGS_verify);
+  const int64_t progress_every =
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_rewrap_progress_every));
+  // A line on stderr now and then, so a long run shows it moves.
+  int64_t reported = 0;
+  absl::StatusOr<identity::auth::SecretRewrapResult> result =
+      identity::service::RewrapOnHost(
+          config, [&](const identity::auth::SecretRewrapResult& progress) {
+            const int64_t seen =
+                progress.access_keys_seen + progress.mfa_secrets_seen;
+            if (seen - reported < progress_every) return;
+            reported = seen;
+            std::cerr << "rewrap: " << seen << " secrets read, "
+                      << progress.resealed << " re-sealed\n"
+                      << std::flush;
+          });
+  if (!result.ok()) {
+    std::cerr << "identityd rewrap: " << result.status().message() << "\n";
+    return 1;
+  }
+  std::cout << identity::service::FormatRewrapReport(*result,
+                                                     config.options.dry_run);
+  if (!result->complete) return 1;
+  return result->failed() > 0 ? 3 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -412,19 +468,26 @@ int main(int argc, char** argv) {
       "  identityd --etcd_endpoints=H1:2379,H2:2379,H3:2379 "
       "--master_key_file=FILE ...\n"
       "  identityd reset-admin --data_dir=DIR --master_key_file=FILE "
-      "[--user=admin]   (break glass, with identityd stopped)");
+      "[--user=admin]   (break glass, with identityd stopped)\n"
+      "  identityd rewrap (--data_dir=DIR | --etcd_endpoints=...) "
+      "--master_key_file=FILE [--dry_run] [--verify]   (re-seal every "
+      "secret under "
+      "the first KEK line; RocksDB: with identityd stopped)");
   if (WantsHelp(argc, argv)) {
     PrintHelp();
     return 0;
   }
-  const bool reset_admin = argc > 1 && std::string(argv[1]) == "reset-admin";
-  if (reset_admin) {
+  const std::string subcommand = argc > 1 ? argv[1] : "";
+  const bool reset_admin = subcommand == "reset-admin";
+  const bool rewrap = subcommand == "rewrap";
+  if (reset_admin || rewrap) {
     // The subcommand is not a flag: drop it before the flags are parsed.
     for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
     --argc;
   }
   absl::ParseCommandLine(argc, argv);
   if (reset_admin) return ResetAdminCommand();
+  if (rewrap) return RewrapCommand();
   // absl::Mutex's deadlock detector builds a lock graph on every
   // acquisition: a debugging aid that costs a few percent of every call
   // (seen in perf). Tests keep it on.
