@@ -501,6 +501,19 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   purge_thread_ = std::thread([this, &logger, config] {
     PurgeSessionsUntilStopped(config.session_purge_interval, logger);
   });
+  rewrap_job_ = std::make_unique<auth::SecretRewrapJob>(
+      *store_, *sealer_, clock, [&logger](const auth::SecretRewrapRun& run) {
+        // Counts and KEK ids only; the audit event holds the same.
+        logger.Notice("secret_rewrap",
+                      {{"started_by", run.started_by},
+                       {"dry_run", run.dry_run ? "true" : "false"},
+                       {"error", run.error},
+                       {"summary", auth::SecretRewrapSummary(run.result)},
+                       {"seconds", absl::StrCat(absl::ToDoubleSeconds(
+                                       run.end_time - run.start_time))}});
+      });
+  kek_service_ =
+      std::make_unique<KeyEncryptionKeyServiceImpl>(*runner_, *rewrap_job_);
   auth::KeyExpiryPassOptions expiry_options;
   expiry_options.interval = config.key_expiry_interval;
   key_expiry_ = std::make_unique<auth::KeyExpiryPass>(
@@ -585,6 +598,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   builder.RegisterService(session_service_.get());
   builder.RegisterService(audit_service_.get());
   builder.RegisterService(signature_service_.get());
+  builder.RegisterService(kek_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port == 0) {
     return absl::UnavailableError("cannot start gRPC on 127.0.0.1");
@@ -617,8 +631,8 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   const std::vector<std::string> services = {
       "identity.v1.AccessKeyService", "identity.v1.UserService",
-      "identity.v1.SessionService", "identity.v1.AuditService",
-      "identity.v1.SignatureService"};
+      "identity.v1.SessionService",   "identity.v1.AuditService",
+      "identity.v1.SignatureService", "identity.v1.KeyEncryptionKeyService"};
   for (const std::string& name : services) {
     health->SetServingStatus(name, true);
   }
@@ -740,8 +754,9 @@ void IdentityServer::Shutdown(absl::Duration grace) {
   }
   key_expiry_.reset();  // stops its pass before the store closes
   audit_retention_.reset();
-  last_use_.reset();  // writes what is pending, before the store closes
-  store_.reset();     // closes RocksDB cleanly
+  rewrap_job_.reset();  // likewise: a run stops after its batch
+  last_use_.reset();    // writes what is pending, before the store closes
+  store_.reset();       // closes RocksDB cleanly
 }
 
 IdentityServer::~IdentityServer() { Shutdown(absl::Seconds(5)); }

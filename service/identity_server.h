@@ -24,6 +24,7 @@
 #include "auth/key_expiry_pass.h"
 #include "auth/last_use_recorder.h"
 #include "auth/password_hasher.h"
+#include "auth/secret_rewrap_job.h"
 #include "auth/secret_sealer.h"
 #include "auth/session_manager.h"
 #include "auth/signature_verifier.h"
@@ -32,6 +33,7 @@
 #include "service/audit_service.h"
 #include "service/call_runner.h"
 #include "service/connection_relay.h"
+#include "service/key_encryption_key_service.h"
 #include "service/logger.h"
 #include "service/metrics.h"
 #include "service/process_memory.h"
@@ -225,6 +227,8 @@ class IdentityServer {
   std::unique_ptr<SessionServiceImpl> session_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<SignatureServiceImpl> signature_service_;
+  std::unique_ptr<auth::SecretRewrapJob> rewrap_job_;
+  std::unique_ptr<KeyEncryptionKeyServiceImpl> kek_service_;
   std::unique_ptr<grpc::Server> server_;
   // Stopped by Shutdown() after gRPC's drain, which reaches clients
   // through it.
