@@ -78,6 +78,7 @@ std::vector<Command> AuditCommands();
 std::vector<Command> ReportCommands();
 std::vector<Command> HealthCommands();
 std::vector<Command> VerifyCommands();
+std::vector<Command> KekCommands();
 
 }  // namespace identity::identityctl
 

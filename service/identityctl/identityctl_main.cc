@@ -48,7 +48,7 @@ std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto family :
        {SessionCommands, KeyCommands, ReportCommands, UserCommands,
-        AuditCommands, VerifyCommands, HealthCommands}) {
+        AuditCommands, KekCommands, VerifyCommands, HealthCommands}) {
     for (Command& command : family()) all.push_back(std::move(command));
   }
   return all;
