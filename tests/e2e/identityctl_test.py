@@ -358,6 +358,31 @@ class IdentityctlTest(unittest.TestCase):
         code, _, err = self.admin("audit", "list", "--since", "yesterday")
         self.assertEqual(code, USAGE, err)
 
+    def test_kek_status_and_rewrap(self):
+        code, out, err = self.admin("kek", "status")
+        self.assertEqual(code, OK, err)
+        self.assertRegex(out, r"Sealing KEK: [0-9a-f]{16}\n")
+        code, out, err = self.admin("kek", "rewrap", "--dry-run", "--verify",
+                                    "--wait")
+        self.assertEqual(code, OK, err)
+        self.assertIn("Dry run started under sealing KEK", out)
+        self.assertIn("No old KEK id is in use", out)
+        code, out, err = self.admin("kek", "status")
+        self.assertEqual(code, OK, err)
+        self.assertIn("finished", out)
+        # Starting a run needs an admin, with the password on the call.
+        pw = self.add_user("kekuser", "kekuser-password-1")
+        code, _, err = self.ctl("--user", "kekuser", "--password-file", pw,
+                                "kek", "rewrap")
+        self.assertEqual(code, DENIED, err)
+        # A saved session is not enough: identityctl asks for the password
+        # (the server's PASSWORD_REQUIRED is tested in the service test).
+        code, _, err = self.admin("login")
+        self.assertEqual(code, OK, err)
+        code, _, err = self.ctl("--user", "admin", "kek", "rewrap")
+        self.assertEqual(code, USAGE, err)
+        self.assertIn("--password-file", err)
+
     def test_expiring_key_and_graceful_rotation(self):
         pw = self.add_user("kate", "kate-password-1")
         kate = ("--user", "kate", "--password-file", pw)
