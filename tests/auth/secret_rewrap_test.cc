@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "auth/error_reason.h"
 #include "auth/mfa_devices.h"
+#include "auth/secret_rewrap_job.h"
 #include "gtest/gtest.h"
 #include "storage/caching_store.h"
 #include "testing/fakes.h"
@@ -230,6 +232,31 @@ TEST_P(SecretRewrapTest, TamperedAndUnknownKekSecretsFailClosedAndAreReported) {
           .status()));
 }
 
+TEST_P(SecretRewrapTest, VerifyOpensTheSecretsAlreadyCurrentToo) {
+  auto current = Sealer({new_});
+  AddKeys(3, *current);
+  ASSERT_TRUE(store_
+                  ->UpdateAccessKey(
+                      KeyId(1),
+                      [](AccessKeyRecord& key) {
+                        key.mutable_sealed_secret()->mutable_ciphertext()->at(
+                            0) ^= 1;
+                        return absl::OkStatus();
+                      },
+                      {})
+                  .ok());
+  // Without verify the id alone says "current".
+  EXPECT_EQ(Run(*current).failed(), 0);
+  SecretRewrapOptions options;
+  options.dry_run = true;
+  options.verify_current = true;
+  SecretRewrapResult verified = Run(*current, options);
+  EXPECT_EQ(verified.already_current, 2);
+  EXPECT_EQ(verified.failed_does_not_open, 1);
+  ASSERT_EQ(verified.failures.size(), 1u);
+  EXPECT_NE(verified.failures[0].find(KeyId(1)), std::string::npos);
+}
+
 TEST_P(SecretRewrapTest, DryRunCountsAndWritesNothing) {
   AddKeys(6, *Sealer({old_}));
   EnrollMfa("U1", *Sealer({old_}));
@@ -322,6 +349,65 @@ TEST_P(SecretRewrapTest, BatchUpdateSkipsDeletedKeysAndInvalidatesTheCache) {
               key.access_key_id() == KeyId(1) ? "" : "batched");
   }
   store_ = std::move(cached);
+}
+
+// The server's side: one run at a time, admins with the password only.
+class SecretRewrapJobTest : public SecretRewrapTest {};
+INSTANTIATE_TEST_SUITE_P(
+    Engines, SecretRewrapJobTest,
+    ::testing::Values(::identity::testing::StoreEngine::kRocksDb),
+    ::identity::testing::StoreEngineName);
+
+TEST_P(SecretRewrapJobTest, OneRunAtATimeForAdminsWithThePassword) {
+  AddKeys(5000, *Sealer({old_}));
+  auto rotated = Sealer({new_, old_});
+  absl::Mutex mu;
+  std::vector<SecretRewrapRun> finished;
+  SecretRewrapJob job(*store_, *rotated, clock_,
+                      [&](const SecretRewrapRun& run) {
+                        absl::MutexLock lock(&mu);
+                        finished.push_back(run);
+                      });
+  Principal admin;
+  admin.user_id = "U9";
+  admin.user_name = "root";
+  admin.is_admin = true;
+  Principal admin_session = admin;
+  Principal user;
+  user.user_name = "alice";
+  user.password_verified = true;
+  admin.password_verified = true;
+
+  EXPECT_TRUE(absl::IsPermissionDenied(job.Start(user, false, false).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(job.Status(user).status()));
+  EXPECT_TRUE(
+      absl::IsUnauthenticated(job.Start(admin_session, false, false).status()));
+  EXPECT_FALSE(job.Status(admin_session).value().has_value());
+
+  absl::StatusOr<SecretRewrapRun> started = job.Start(admin, false, false);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->state, SecretRewrapRun::State::kRunning);
+  // 5,000 keys take far longer than this second call.
+  absl::StatusOr<SecretRewrapRun> again = job.Start(admin, false, false);
+  EXPECT_TRUE(absl::IsFailedPrecondition(again.status())) << again.status();
+  EXPECT_EQ(ReasonOf(again.status()), std::string(kRewrapRunning));
+
+  for (int i = 0; i < 600; ++i) {
+    absl::MutexLock lock(&mu);
+    if (!finished.empty()) break;
+    mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::vector<SecretRewrapRun>* runs) { return !runs->empty(); },
+            &finished),
+        absl::Milliseconds(100));
+  }
+  std::optional<SecretRewrapRun> last = job.Status(admin_session).value();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->state, SecretRewrapRun::State::kSucceeded);
+  EXPECT_EQ(last->started_by, "root");
+  EXPECT_EQ(last->result.resealed, 5000);
+  // The next run may start once the last ended.
+  ASSERT_TRUE(job.Start(admin, /*dry_run=*/true, false).ok());
 }
 
 }  // namespace
