@@ -10,8 +10,7 @@ namespace identity::auth {
 SecretRewrapJob::SecretRewrapJob(
     storage::Store& store, const SecretSealer& sealer, const Clock& clock,
     std::function<void(const SecretRewrapRun&)> on_finished, int batch_size)
-    : store_(store),
-      sealer_(sealer),
+    : sealer_(sealer),
       clock_(clock),
       on_finished_(std::move(on_finished)),
       batch_size_(batch_size),

@@ -68,7 +68,6 @@ class SecretRewrapJob {
  private:
   void RunInBackground(Principal actor, SecretRewrapOptions options);
 
-  storage::Store& store_;
   const SecretSealer& sealer_;
   const Clock& clock_;
   const std::function<void(const SecretRewrapRun&)> on_finished_;
