@@ -31,8 +31,8 @@ std::string StateName(v1::RewrapRun::State state) {
 }
 
 void PrintRun(const v1::RewrapRun& run, std::ostream& out) {
-  out << (run.dry_run() ? "Dry run" : "Rewrap") << " started by "
-      << run.started_by() << " at " << FormatTime(run.start_time(), "?") << ": "
+  out << (run.dry_run() ? "Dry run" : "Rewrap") << " by " << run.started_by()
+      << ", started " << FormatTime(run.start_time(), "?") << ": "
       << StateName(run.state());
   if (run.has_end_time()) out << " at " << FormatTime(run.end_time(), "?");
   out << "\n";
