@@ -78,12 +78,10 @@ absl::StatusOr<SecretRewrapResult> SecretRewrap::Run(
   return result;
 }
 
-SecretRewrap::Look SecretRewrap::Examine(absl::string_view associated_data,
-                                         absl::string_view what,
-                                         const storage::SealedSecret& sealed,
-                                         const SecretRewrapOptions& options,
-                                         SecretRewrapResult& result,
-                                         storage::SealedSecret* resealed) {
+absl::StatusOr<SecretRewrap::Look> SecretRewrap::Examine(
+    absl::string_view associated_data, absl::string_view what,
+    const storage::SealedSecret& sealed, const SecretRewrapOptions& options,
+    SecretRewrapResult& result, storage::SealedSecret* resealed) {
   const bool current = sealed.kek_id() == sealer_.sealing_key_id();
   if (current && !options.verify_current) {
     ++result.already_current;
@@ -124,11 +122,8 @@ SecretRewrap::Look SecretRewrap::Examine(absl::string_view associated_data,
   absl::StatusOr<storage::SealedSecret> fresh =
       sealer_.Seal(associated_data, *secret);
   crypto::Cleanse(*secret);
-  if (!fresh.ok()) {
-    // Only the random source can fail here; left as it was.
-    ++result.secrets_by_kek[sealed.kek_id()];
-    return Look::kLeft;
-  }
+  // Only the random source can fail here: no run goes on without nonces.
+  if (!fresh.ok()) return fresh.status();
   *resealed = *std::move(fresh);
   return Look::kResealed;
 }
@@ -147,10 +142,11 @@ absl::Status SecretRewrap::RewrapAccessKeys(const SecretRewrapOptions& options,
     for (const storage::AccessKeyRecord& key : *batch) {
       ++result.access_keys_seen;
       storage::SealedSecret fresh;
-      if (Examine(key.access_key_id(),
-                  absl::StrCat("access key ", key.access_key_id()),
-                  key.sealed_secret(), options, result,
-                  &fresh) == Look::kResealed) {
+      absl::StatusOr<Look> look = Examine(
+          key.access_key_id(), absl::StrCat("access key ", key.access_key_id()),
+          key.sealed_secret(), options, result, &fresh);
+      if (!look.ok()) return look.status();
+      if (*look == Look::kResealed) {
         pending[key.access_key_id()] = Resealed{key.sealed_secret(), fresh};
       }
     }
@@ -249,12 +245,12 @@ absl::Status SecretRewrap::RewrapMfaSecrets(const SecretRewrapOptions& options,
       }
       ++result.mfa_secrets_seen;
       storage::SealedSecret fresh;
-      if (Examine(MfaSecretAssociatedData(user.user_id()),
+      absl::StatusOr<Look> look =
+          Examine(MfaSecretAssociatedData(user.user_id()),
                   absl::StrCat("mfa secret of user ", user.user_id()),
-                  user.mfa_secret(), options, result,
-                  &fresh) != Look::kResealed) {
-        continue;
-      }
+                  user.mfa_secret(), options, result, &fresh);
+      if (!look.ok()) return look.status();
+      if (*look != Look::kResealed) continue;
       // Users with a device are few next to keys: one transaction each.
       absl::StatusOr<storage::UserRecord> updated = store_.UpdateUser(
           user.user_id(),

@@ -60,6 +60,7 @@ struct SecretRewrapResult {
   std::map<std::string, int64_t> secrets_by_kek;
   // False when the run stopped early (Cancel, or a store error).
   bool complete = false;
+  // Wall time, not the injected clock's: the run's throughput.
   absl::Duration elapsed;
 
   int64_t failed() const { return failed_unknown_kek + failed_does_not_open; }
@@ -117,10 +118,13 @@ class SecretRewrap {
   // failed to open, a dry run), or a fresh sealed form to write.
   enum class Look { kCurrent, kLeft, kResealed };
 
-  Look Examine(absl::string_view associated_data, absl::string_view what,
-               const storage::SealedSecret& sealed,
-               const SecretRewrapOptions& options, SecretRewrapResult& result,
-               storage::SealedSecret* resealed);
+  // Counts `sealed` in `result`; an error only if sealing anew failed.
+  absl::StatusOr<Look> Examine(absl::string_view associated_data,
+                               absl::string_view what,
+                               const storage::SealedSecret& sealed,
+                               const SecretRewrapOptions& options,
+                               SecretRewrapResult& result,
+                               storage::SealedSecret* resealed);
   absl::Status RewrapAccessKeys(const SecretRewrapOptions& options,
                                 SecretRewrapResult& result,
                                 const ProgressCallback& progress);

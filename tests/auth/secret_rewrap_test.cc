@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "storage/caching_store.h"
 #include "testing/fakes.h"
+#include "testing/faulty_store.h"
 #include "testing/store_engines.h"
 #include "testing/store_records.h"
 
@@ -324,6 +325,21 @@ TEST_P(SecretRewrapTest, ConcurrentUpdatesAndASecondRunAreKept) {
               last_description[i])
         << "key " << i;
   }
+}
+
+TEST_P(SecretRewrapTest, ABatchThatFailsHalfwayIsFinishedKeyByKey) {
+  AddKeys(10, *Sealer({old_}));
+  testing::FaultyStore faulty(*store_);
+  faulty.fail_batches_halfway = true;
+  auto rotated = Sealer({new_, old_});
+  SecretRewrap rewrap(faulty, *rotated, clock_);
+  absl::StatusOr<SecretRewrapResult> result =
+      rewrap.Run(Operator(), SecretRewrapOptions());
+  ASSERT_TRUE(result.ok()) << result.status();
+  // The half the batch wrote is recognised as this run's own work.
+  EXPECT_EQ(result->resealed, 10);
+  EXPECT_EQ(result->changed_concurrently, 0);
+  ExpectKeysOpen(10, *Sealer({new_}));
 }
 
 TEST_P(SecretRewrapTest, BatchUpdateSkipsDeletedKeysAndInvalidatesTheCache) {

@@ -14,6 +14,9 @@ class FaultyStore final : public storage::Store {
   explicit FaultyStore(storage::Store& real) : real_(real) {}
 
   std::atomic<bool> fail_writes{false};
+  // While set, UpdateAccessKeys writes the first half of its keys, then
+  // answers Unavailable: a batch whose later transaction failed.
+  std::atomic<bool> fail_batches_halfway{false};
 
   absl::Status CreateUser(const storage::UserRecord& user,
                           const storage::AuditEvents& audit) override {
@@ -70,6 +73,12 @@ class FaultyStore final : public storage::Store {
       const std::vector<std::string>& ids, const AccessKeyBatchMutation& mutate,
       const storage::AuditEvents& audit) override {
     if (fail_writes) return Fault();
+    if (fail_batches_halfway && ids.size() > 1) {
+      const std::vector<std::string> half(ids.begin(),
+                                          ids.begin() + ids.size() / 2);
+      (void)real_.UpdateAccessKeys(half, mutate, audit);
+      return Fault();
+    }
     return real_.UpdateAccessKeys(ids, mutate, audit);
   }
   absl::Status DeleteAccessKey(absl::string_view id,
