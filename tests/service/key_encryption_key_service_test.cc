@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/time/clock.h"
+#include "auth/sigv4_signer.h"
 #include "gtest/gtest.h"
 #include "identity/v1/key_encryption_key_service.grpc.pb.h"
 #include "testing/files.h"
@@ -20,6 +22,43 @@ using testing::ServerEnv;
 
 constexpr char kNewKekLine[] =
     "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+// A SigV4-signed GET by `key_id` (as in signature_service_test.cc).
+v1::SignedHttpRequest SignedGet(const std::string& key_id,
+                                const std::string& secret) {
+  const std::string date =
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  auth::SignedRequest request;
+  request.method = "GET";
+  request.path = "/bucket/object";
+  request.headers = {{"Host", "s3.example"},
+                     {"x-amz-date", date},
+                     {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}};
+  const std::string signature = auth::SigV4Signature(
+      auth::SigV4SigningKey(secret, date.substr(0, 8), "us-east-1", "s3"),
+      auth::SigV4StringToSign(
+          date, date.substr(0, 8), "us-east-1", "s3",
+          auth::SigV4CanonicalRequest(
+              request, {"host", "x-amz-content-sha256", "x-amz-date"},
+              auth::SignatureForm::kHeader, auth::SigV4PathRule::kAsSent,
+              "UNSIGNED-PAYLOAD")));
+  v1::SignedHttpRequest out;
+  out.set_method(request.method);
+  out.set_path(request.path);
+  for (const auto& header : request.headers) {
+    v1::HttpHeader* added = out.add_headers();
+    added->set_name(header.name);
+    added->set_value(header.value);
+  }
+  v1::HttpHeader* authorization = out.add_headers();
+  authorization->set_name("Authorization");
+  authorization->set_value(absl::StrCat(
+      "AWS4-HMAC-SHA256 Credential=", key_id, "/", date.substr(0, 8),
+      "/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;"
+      "x-amz-date, Signature=",
+      signature));
+  return out;
+}
 
 void WriteKekFile(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::trunc) << contents;
@@ -39,6 +78,8 @@ class KeyEncryptionKeyServiceTest : public ::testing::Test {
                       ->CreateAccessKey(&context, v1::CreateAccessKeyRequest(),
                                         &created)
                       .ok());
+      key_id_ = created.access_key().access_key_id();
+      secret_ = created.secret_access_key();
     }
     old_kek_ = testing::ReadFile(env_.config().master_key_file);
     // The operator's first step: the new line first, the old kept.
@@ -85,7 +126,22 @@ class KeyEncryptionKeyServiceTest : public ::testing::Test {
     return v1::RewrapRun();
   }
 
+  // Whether a request alice signed is verified valid (asked by the admin);
+  // false for an invalid verdict or a failed call alike.
+  bool SignatureValid() {
+    grpc::ClientContext context;
+    ServerEnv::SetBasic(context, "admin", kAdminPassword);
+    v1::VerifySignatureRequest request;
+    *request.mutable_request() = SignedGet(key_id_, secret_);
+    v1::VerifySignatureResponse response;
+    grpc::Status status =
+        env_.signatures->VerifySignature(&context, request, &response);
+    return status.ok() && response.valid();
+  }
+
   ServerEnv env_;
+  std::string key_id_;
+  std::string secret_;
   std::string old_kek_;
   std::unique_ptr<v1::KeyEncryptionKeyService::Stub> kek_;
 };
@@ -136,6 +192,25 @@ TEST_F(KeyEncryptionKeyServiceTest,
   EXPECT_EQ(verified.state(), v1::RewrapRun::SUCCEEDED);
   EXPECT_EQ(verified.already_current(), 2);
   EXPECT_EQ(verified.failed_unknown_kek() + verified.failed_does_not_open(), 0);
+}
+
+TEST_F(KeyEncryptionKeyServiceTest, SignaturesVerifyBeforeAndAfterTheRewrap) {
+  // Before: the signing key is opened under the old KEK and cached.
+  EXPECT_TRUE(SignatureValid());
+  ASSERT_EQ(RunToEnd(/*dry_run=*/false, /*verify=*/false).resealed(), 2);
+  // After: the cache is keyed by the sealed form, so the re-sealed secret
+  // is opened afresh, under the new KEK, to the same secret.
+  EXPECT_TRUE(SignatureValid());
+  env_.Stop();
+  WriteKekFile(env_.config().master_key_file, absl::StrCat(kNewKekLine, "\n"));
+  env_.Start();
+  EXPECT_TRUE(SignatureValid());
+  // The old line alone: the key no longer opens, and fails closed (the
+  // call fails, naming the unknown KEK id).
+  env_.Stop();
+  WriteKekFile(env_.config().master_key_file, old_kek_);
+  env_.Start();
+  EXPECT_FALSE(SignatureValid());
 }
 
 TEST_F(KeyEncryptionKeyServiceTest, OnlyAnAdminWithThePasswordMayRewrap) {
