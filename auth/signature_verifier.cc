@@ -96,9 +96,14 @@ absl::StatusOr<SignatureVerdict> SignatureVerifier::Verify(
   if (!owner.ok()) return owner.status();
   if (owner->disabled()) return UnknownKey(prepared->verdict);
 
+  // An expired key is refused whatever its signature, but its holder is
+  // told why (below), so the signature is still checked: with a key opened
+  // for this call only, never found in or added to the cache, which holds
+  // the keys of usable keys alone.
+  const bool expired = IsExpired(*key, now);
   const std::string scope = SigningKeyScope(parsed);
   std::optional<std::string> cached;
-  if (signing_keys_ != nullptr) {
+  if (signing_keys_ != nullptr && !expired) {
     cached =
         signing_keys_->Find(key->access_key_id(), key->sealed_secret(), scope);
   }
@@ -115,12 +120,13 @@ absl::StatusOr<SignatureVerdict> SignatureVerifier::Verify(
   }
   SignatureVerdict verdict =
       FinishSignatureCheckWithKey(*prepared, parsed, signing_key);
-  if (verdict.valid && !cached.has_value() && signing_keys_ != nullptr) {
+  if (verdict.valid && !expired && !cached.has_value() &&
+      signing_keys_ != nullptr) {
     signing_keys_->Insert(key->access_key_id(), key->sealed_secret(), scope,
                           signing_key);
   }
   crypto::Cleanse(signing_key);
-  if (IsExpired(*key, now)) {
+  if (expired) {
     // Refused either way. Only a caller who proved they hold the secret
     // (a signature that matched) learns why; for anyone else an expired
     // key is as unknown as a deleted one.

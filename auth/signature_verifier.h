@@ -50,6 +50,11 @@ class SignatureVerifier {
   absl::StatusOr<SignatureVerdict> Verify(const Principal& caller,
                                           const SignedRequest& request) const;
 
+  // Signing keys held in the cache now (0 without one).
+  size_t cached_signing_keys() const {
+    return signing_keys_ != nullptr ? signing_keys_->size() : 0;
+  }
+
  private:
   storage::Store& store_;
   const SecretSealer& sealer_;

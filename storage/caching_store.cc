@@ -1,5 +1,6 @@
 #include "storage/caching_store.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,12 +22,18 @@ bool ListHolds(const KeyList& keys, absl::string_view access_key_id) {
   return false;
 }
 
+// Entries are aged by a clock that never steps: with the wall clock, a
+// step back by T would let an etcd entry outlive its max_age by T.
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() +
+         absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
 class CachingStore : public Store {
  public:
   CachingStore(std::unique_ptr<Store> inner, CachingStoreOptions options)
       : inner_(std::move(inner)),
-        now_(options.now != nullptr ? std::move(options.now)
-                                    : [] { return absl::Now(); }),
+        now_(options.now != nullptr ? std::move(options.now) : MonotonicNow),
         sessions_(options.max_entries, options.max_age),
         users_(options.max_entries, options.max_age),
         keys_(options.max_entries, options.max_age),

@@ -18,7 +18,7 @@ struct CachingStoreOptions {
   // not served once older than this, the bound on how long a change made
   // by another process (an etcd replica) can go unseen here.
   absl::Duration max_age = absl::ZeroDuration();
-  // The time entries are aged by; null: the wall clock.
+  // The time entries are aged by; null: a monotonic clock (steady_clock).
   std::function<absl::Time()> now;
 };
 

@@ -172,6 +172,16 @@ TEST_F(SignatureVerifierTest, ExpiredKeyIsRefusedSayingSoOnlyToItsHolder) {
   EXPECT_EQ(guessed.error_message.find("expired"), std::string::npos);
 }
 
+TEST_F(SignatureVerifierTest, ExpiredKeyIsNeitherServedFromNorAddedToTheCache) {
+  RequestedExpiry one_hour;
+  one_hour.after = absl::Hours(1);
+  key_ = env_.keys.CreateAccessKey(env_.alice, "", "short", one_hour).value();
+  env_.clock.Advance(absl::Hours(2));
+  const size_t before = verifier_.cached_signing_keys();
+  EXPECT_EQ(Verify(Signed()).error_code, "InvalidAccessKeyId");
+  EXPECT_EQ(verifier_.cached_signing_keys(), before);
+}
+
 TEST_F(SignatureVerifierTest, ScheduledDeactivationAppliesWhenDue) {
   const std::string id = key_.key.record.access_key_id();
   ASSERT_TRUE(env_.keys
