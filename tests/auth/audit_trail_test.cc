@@ -3,6 +3,7 @@
 #include <set>
 
 #include "auth/key_expiry_pass.h"
+#include "auth/secret_rewrap.h"
 #include "gtest/gtest.h"
 #include "testing/auth_env.h"
 #include "testing/totp_device.h"
@@ -95,6 +96,9 @@ TEST_F(AuditTrailTest, EveryEventTypeIsWrittenAndListedWithoutSecrets) {
   secrets.push_back(first);
   secrets.push_back(second);
   ASSERT_TRUE(env_.mfa.Delete(env_.admin, "alice").ok());
+  // A rewrap run (one event for the run, whatever it re-sealed).
+  SecretRewrap rewrap(*env_.store, *env_.sealer, env_.clock);
+  ASSERT_TRUE(rewrap.Run(env_.admin, SecretRewrapOptions{}).ok());
   // Password set, then the user deleted.
   ASSERT_TRUE(
       env_.users.SetPassword(env_.admin, "alice", "brand-new-password").ok());
