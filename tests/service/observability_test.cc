@@ -166,8 +166,9 @@ TEST(ObservabilityTest, MetricsCountCallsKeysLockoutsAndArgon2) {
 }
 
 TEST(ObservabilityTest, AuditRetentionPassIsCountedAndLogged) {
-  ServerEnv env;
+  // Declared first, so it outlives the server and its passes that read it.
   FakeClock clock;
+  ServerEnv env;
   env.config().clock = &clock;
   env.config().metrics_listen = "127.0.0.1:0";
   env.Start();
