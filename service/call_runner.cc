@@ -243,8 +243,9 @@ grpc::ServerUnaryReactor* CallRunner::Run(
   // Taken now, while the connection is surely still the relay's.
   std::optional<CallerConnection> caller = Caller(*context);
   if (!caller.has_value()) {
-    // A local process that reached gRPC's loopback port itself: it would
-    // pass by TLS, the client certificate check and the HTTP/2 limits.
+    // A connection the relay does not hold: gRPC listens on no port, so
+    // this is a second line only. It would pass by TLS, the client
+    // certificate check and the HTTP/2 limits.
     Finish(context, reactor, method, start, request_id, "",
            absl::PermissionDeniedError(
                "connect through identityd's listening address (--listen)"),

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -306,7 +307,78 @@ absl::Status ConnectionRelay::Listen() {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event);
   event.data.ptr = this;  // the stop signal
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &event);
+  return ListenPrivately();
+}
+
+absl::Status ConnectionRelay::ListenPrivately() {
+  private_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (private_fd_ < 0 ||
+      bind(private_fd_, reinterpret_cast<sockaddr*>(&address),
+           sizeof(address)) != 0 ||
+      listen(private_fd_, 1024) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on 127.0.0.1 for gRPC: ", std::strerror(errno)));
+  }
+  private_port_ = LocalPort(private_fd_);
+  // Woken by what the relay did not connect itself (its own connections
+  // are taken off the queue at once, in ConnectBackend).
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = &private_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, private_fd_, &event);
   return absl::OkStatus();
+}
+
+namespace {
+
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != AF_INET || b.ss_family != AF_INET) return false;
+  const auto& a4 = reinterpret_cast<const sockaddr_in&>(a);
+  const auto& b4 = reinterpret_cast<const sockaddr_in&>(b);
+  return a4.sin_addr.s_addr == b4.sin_addr.s_addr && a4.sin_port == b4.sin_port;
+}
+
+}  // namespace
+
+int ConnectionRelay::AcceptOwn(const sockaddr_storage& expected) {
+  // A loopback connect() has queued the connection by the time it
+  // returns; one short wait covers a busy kernel.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    while (true) {
+      sockaddr_storage peer{};
+      socklen_t length = sizeof(peer);
+      const int fd = accept4(private_fd_, reinterpret_cast<sockaddr*>(&peer),
+                             &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      // Only our socket can hold this address pair while it is connected.
+      if (SameAddress(peer, expected)) return fd;
+      const linger abort_close{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+      close(fd);
+      absl::MutexLock lock(&mu_);
+      if (stats_.intruders_closed++ % 1000 == 0) {
+        logger_.Warning(
+            "private_listener_intruder_closed",
+            {{"peer", PeerString(peer)},
+             {"closed_so_far", absl::StrCat(stats_.intruders_closed)}});
+      }
+    }
+    if (attempt == 0) {
+      pollfd ready{private_fd_, POLLIN, 0};
+      poll(&ready, 1, /*timeout_ms=*/5);
+    }
+  }
+  return -1;
+}
+
+void ConnectionRelay::CloseIntruders() {
+  // Nothing of ours is queued now: every address is someone else's.
+  sockaddr_storage none{};
+  const int fd = AcceptOwn(none);
+  if (fd >= 0) close(fd);
 }
 
 void ConnectionRelay::Stop() {
@@ -323,10 +395,10 @@ void ConnectionRelay::Stop() {
   }
   connections_.clear();
   graveyard_.clear();
-  for (int fd : {listen_fd_, epoll_fd_, stop_fd_, reserve_fd_}) {
+  for (int fd : {listen_fd_, private_fd_, epoll_fd_, stop_fd_, reserve_fd_}) {
     if (fd >= 0) close(fd);
   }
-  listen_fd_ = epoll_fd_ = stop_fd_ = reserve_fd_ = -1;
+  listen_fd_ = private_fd_ = epoll_fd_ = stop_fd_ = reserve_fd_ = -1;
 }
 
 std::optional<ConnectionRelay::RelayedPeer> ConnectionRelay::Lookup(
@@ -373,6 +445,10 @@ void ConnectionRelay::Loop() {
     for (int i = 0; i < n; ++i) {
       void* tag = events[i].data.ptr;
       if (tag == this) return;  // Stop()
+      if (tag == &private_fd_) {
+        CloseIntruders();
+        continue;
+      }
       if (tag == nullptr) {
         AcceptAll();
         if (reserve_fd_ < 0) {
@@ -600,7 +676,7 @@ void ConnectionRelay::ConnectBackend(Connection& c) {
   bind(backend_fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
   sockaddr_in backend{};
   backend.sin_family = AF_INET;
-  backend.sin_port = htons(static_cast<uint16_t>(options_.backend_port));
+  backend.sin_port = htons(static_cast<uint16_t>(private_port_));
   backend.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(backend_fd, reinterpret_cast<sockaddr*>(&backend),
               sizeof(backend)) != 0 &&
@@ -612,12 +688,21 @@ void ConnectionRelay::ConnectBackend(Connection& c) {
   sockaddr_storage local{};
   socklen_t length = sizeof(local);
   getsockname(backend_fd, reinterpret_cast<sockaddr*>(&local), &length);
+  // gRPC's end of the connection, from our private listener's queue.
+  const int grpc_fd = AcceptOwn(local);
+  if (grpc_fd < 0) {
+    close(backend_fd);
+    Close(c, "backend_unreachable");
+    return;
+  }
   c.backend_fd = backend_fd;
   c.backend_peer = PeerString(local);
   {
     absl::MutexLock lock(&mu_);
     peers_[c.backend_peer] = c.peer;
   }
+  // Registered first: gRPC may dispatch a call on it at once.
+  options_.hand_to_backend(private_fd_, grpc_fd);
   epoll_event event{};
   event.events = 0;
   event.data.ptr = &c.backend;

@@ -1,11 +1,13 @@
 #ifndef IDENTITY_SERVICE_CONNECTION_RELAY_H_
 #define IDENTITY_SERVICE_CONNECTION_RELAY_H_
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,9 +29,10 @@ namespace identity::service {
 struct ConnectionRelayOptions {
   // Where clients connect (host:port; port 0 picks a free one).
   std::string listen_address;
-  // gRPC's own listener, on 127.0.0.1: every accepted connection is relayed
-  // there.
-  int backend_port = 0;
+  // Hands gRPC the server side of a relayed connection (gRPC listens on no
+  // port: see the class comment) and takes ownership of `fd`;
+  // `listener_fd` is the relay's private listener that accepted it.
+  std::function<void(int listener_fd, int fd)> hand_to_backend;
   // Client connections held at once; one more is accepted and closed at
   // once (so it fails fast instead of waiting in the backlog).
   int max_connections = 1024;
@@ -67,9 +70,15 @@ struct ConnectionRelayOptions {
 // memory. This relay accepts, keeps a descriptor in reserve to shed
 // connections when the process is out of them, caps connections, checks
 // HTTP/2 framing on plaintext connections before gRPC sees a byte, and
-// relays each connection to gRPC's loopback listener (three descriptors a
-// connection: the client's, ours to gRPC, gRPC's). With TLS it terminates
-// TLS first, so that the same checks hold on TLS listeners.
+// relays each connection to gRPC (three descriptors a connection: the
+// client's, ours to gRPC, gRPC's). With TLS it terminates TLS first, so
+// that the same checks hold on TLS listeners.
+//
+// gRPC listens on no port: for each client the relay connects to a private
+// listener of its own on 127.0.0.1, accepts the other end at once, and
+// hands that descriptor to gRPC (options.hand_to_backend). Whatever else
+// reaches the private listener (a local process that found the port) is
+// closed unread, so no byte reaches gRPC except through the relay's checks.
 //
 // Each relayed connection leaves from its own loopback source address
 // (127.x.y.z, taken in turn from the 16 million of 127/8), so gRPC's peer
@@ -95,6 +104,9 @@ class ConnectionRelay {
     uint64_t tls_handshakes_failed = 0;
     uint64_t tls_handshakes_timed_out = 0;
     uint64_t refused_at_handshake_limit = 0;
+    // Connections to the relay's private listener that the relay did not
+    // make itself, closed unread.
+    uint64_t intruders_closed = 0;
   };
 
   // A connection the relay holds towards gRPC, as the call sees it.
@@ -113,10 +125,13 @@ class ConnectionRelay {
 
   // The port clients connect to.
   int port() const { return port_; }
+  // The private listener's port (127.0.0.1), through which connections
+  // reach gRPC; for tests.
+  int private_port() const { return private_port_; }
 
   // The client behind gRPC's peer of a call ("ipv4:127.x.y.z:<port>", our
   // side of a relayed connection); nullopt when that peer is no connection
-  // the relay holds (a process that reached gRPC's loopback port itself).
+  // the relay holds (closed since, or never relayed).
   std::optional<RelayedPeer> Lookup(absl::string_view grpc_peer) const;
 
   Stats stats() const;
@@ -139,6 +154,12 @@ class ConnectionRelay {
   ConnectionRelay(const ConnectionRelayOptions& options, Logger& logger);
 
   absl::Status Listen();
+  absl::Status ListenPrivately();
+  // Takes the connection from `expected` off the private listener's queue,
+  // closing whatever else is queued there; -1 if it is not there.
+  int AcceptOwn(const sockaddr_storage& expected);
+  // Closes every connection queued on the private listener.
+  void CloseIntruders();
   void Loop();
   void AcceptAll();
   // Closes a connection just accepted, beyond a limit; counts it in
@@ -183,6 +204,8 @@ class ConnectionRelay {
   Logger& logger_;
   int port_ = 0;
   int listen_fd_ = -1;
+  int private_port_ = 0;
+  int private_fd_ = -1;
   int epoll_fd_ = -1;
   int stop_fd_ = -1;
   // Closed to make room for one accept() when the process is out of

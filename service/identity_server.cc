@@ -578,13 +578,16 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   absl::StatusOr<std::shared_ptr<const TlsServerContext>> tls =
       MakeTls(config, logger);
   if (!tls.ok()) return tls.status();
-  // gRPC listens in plaintext on loopback only; clients reach it through
-  // relay_ (see connection_relay.h), which listens on
-  // config.listen_address and terminates TLS. Calls on connections that
-  // did not come through the relay are refused (see CallRunner).
-  int grpc_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &grpc_port);
+  // gRPC listens on no port: relay_ (see connection_relay.h) listens on
+  // config.listen_address, terminates TLS, checks HTTP/2 framing and hands
+  // gRPC each connection it accepted (plaintext, on loopback). Calls on
+  // connections the relay does not hold are refused too (see CallRunner).
+  // The one use of ServerBuilder::experimental() in identityd.
+  std::shared_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::
+              FROM_FD,
+          grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
   // Honest clients queue their calls behind this; the relay enforces it
   // (gRPC 1.51 only does once the client acknowledged its SETTINGS).
@@ -600,12 +603,19 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   builder.RegisterService(signature_service_.get());
   builder.RegisterService(kek_service_.get());
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || grpc_port == 0) {
-    return absl::UnavailableError("cannot start gRPC on 127.0.0.1");
+  if (server_ == nullptr || acceptor == nullptr) {
+    return absl::UnavailableError("cannot start gRPC");
   }
   ConnectionRelayOptions relay_options;
   relay_options.listen_address = config.listen_address;
-  relay_options.backend_port = grpc_port;
+  relay_options.hand_to_backend = [acceptor](int listener_fd, int fd) {
+    grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters
+        connection;
+    connection.listener_fd = listener_fd;
+    connection.fd = fd;
+    // Closes fd itself once gRPC is shut down.
+    acceptor->HandleNewConnection(&connection);
+  };
   relay_options.max_connections = config.max_connections;
   relay_options.tls = *std::move(tls);
   relay_options.tls_handshake_timeout = config.tls_handshake_timeout;

@@ -177,6 +177,8 @@ class IdentityServer {
   int metrics_port() const { return metrics_port_; }
   // What the front door (accept loop, TLS, HTTP/2 guard) has done so far.
   ConnectionRelay::Stats relay_stats() const { return relay_->stats(); }
+  // The relay's private listener (127.0.0.1), for tests.
+  int relay_private_port() const { return relay_->private_port(); }
 
   // Calls handed to the worker pool so far (for tests and metrics).
   uint64_t calls_accepted() const {
@@ -233,8 +235,8 @@ class IdentityServer {
   // Stopped by Shutdown() after gRPC's drain, which reaches clients
   // through it.
   std::unique_ptr<ConnectionRelay> relay_;
-  // relay_ for the calls' peer lookups, which may run (on connections made
-  // straight to gRPC's port, and then refused) before relay_ is set.
+  // relay_ for the calls' peer lookups, which may run (and then refuse)
+  // before relay_ is set.
   std::atomic<const ConnectionRelay*> peer_relay_{nullptr};
   std::unique_ptr<StoreHealthMonitor> store_health_;
   std::unique_ptr<MemoryReturner> memory_returner_;

@@ -21,7 +21,12 @@ tests/e2e/raw_http2.py or plain TCP, and asserts:
   what a client gets, a handshake that never finishes is dropped after
   --tls_handshake_timeout, a service principal's certificate acts as the
   service through the relay while headers that claim a certificate or an
-  address change nothing, and gRPC's own loopback port serves no call;
+  address change nothing, and gRPC listens on no port: the only other
+  listener is the relay's private one, which serves no call;
+- open_streams_private_port: the open-streams flood aimed at the relay's
+  private loopback listener (the one a local user finds with ss -ltn)
+  instead of --listen: every connection is closed unread, RSS stays within
+  64 MiB of where it started, and a Health check meanwhile succeeds;
 - tls_handshake_flood: while 4 processes do full TLS handshakes, calls on an
   established connection keep succeeding (latency printed beside a
   baseline from the same run);
@@ -259,13 +264,20 @@ def create_user(server, name, timeout=5.0):
             return error.code()
 
 
-def stream_flood(binary, kind, tls=False):
+def stream_flood(binary, kind, tls=False, private_port=False):
     work = tempfile.mkdtemp(prefix="hostile-network-")
     server = Identityd(binary, work,
                        certs=Certificates(work) if tls else None)
     try:
         if not health_check(server, timeout=10):
             fail("no Health answer before the flood")
+        port = server.port
+        if private_port:
+            others = [p for p in server.listening_ports() if p != server.port]
+            if len(others) != 1:
+                fail("expected one listener besides --listen (the relay's "
+                     "private one), found %s" % others)
+            port = others[0]
         base = server.rss_mib()
         print("  at base: " + server.memory_detail(), flush=True)
         for connections in (1, 8):
@@ -288,9 +300,10 @@ def stream_flood(binary, kind, tls=False):
                        threading.Thread(target=probe)]
             for t in threads:
                 t.start()
-            sent = raw_http2.flood(server.port, kind, FLOOD_SECONDS,
+            sent = raw_http2.flood(port, kind, FLOOD_SECONDS,
                                    connections=connections,
-                                   tls=server.ssl_context())
+                                   tls=None if private_port
+                                   else server.ssl_context())
             # Work gRPC had queued keeps running after the sockets close:
             # keep sampling a while.
             time.sleep(2)
@@ -299,7 +312,9 @@ def stream_flood(binary, kind, tls=False):
                 t.join(timeout=10)
             print("%s flood%s, %d connection(s): %d streams in %.0f s, RSS "
                   "base %.0f MiB, peak %.0f MiB; Health %d ok, %d failed" %
-                  (kind, " over TLS" if tls else "", connections, sent,
+                  (kind, " over TLS" if tls else
+                   " on the private port %d" % port if private_port else "",
+                   connections, sent,
                    FLOOD_SECONDS, base, peak[0],
                    checks["ok"], checks["failed"]), flush=True)
             if server.process.poll() is not None:
@@ -516,19 +531,21 @@ def tls_front_door(binary):
         if code != grpc.StatusCode.UNAVAILABLE:
             fail("a certificate of another CA got %s" % code)
 
-        # gRPC's own port (plaintext, loopback) serves no call: not with
-        # the admin's password, not with headers that claim a certificate.
+        # gRPC listens on no port; the relay's private listener (plaintext,
+        # loopback) serves no call: not with the admin's password, not with
+        # headers that claim a certificate.
         backdoors = [p for p in server.listening_ports() if p != server.port]
-        if not backdoors:
-            fail("found no listener besides the front door")
+        if len(backdoors) != 1:
+            fail("expected one listener besides --listen (the relay's "
+                 "private one), found %s" % backdoors)
         for port in backdoors:
             with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
                 code = list_keys(channel, "admin",
                                  metadata=[basic_admin()] + spoof)
-            print("gRPC's loopback port %d, admin password and spoofing "
+            print("the relay's private port %d, admin password and spoofing "
                   "headers: %s" % (port, code), flush=True)
-            if code != grpc.StatusCode.PERMISSION_DENIED:
-                fail("a call on gRPC's own port got %s" % code)
+            if code != grpc.StatusCode.UNAVAILABLE:
+                fail("a call on the relay's private port got %s" % code)
         if server.process.poll() is not None:
             fail("identityd exited: " + server.read_log())
     finally:
@@ -632,6 +649,8 @@ def main():
         stream_flood(binary, "reset")
     elif scenario == "connection_flood":
         connection_flood(binary)
+    elif scenario == "open_streams_private_port":
+        stream_flood(binary, "open", private_port=True)
     elif scenario == "open_streams_tls":
         stream_flood(binary, "open", tls=True)
     elif scenario == "rapid_reset_tls":
