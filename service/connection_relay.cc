@@ -434,7 +434,7 @@ void ConnectionRelay::Loop() {
     }
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
     const absl::Time round_start = absl::Now();
-    absl::Duration handshake_work = absl::ZeroDuration();
+    round_handshake_work_ = absl::ZeroDuration();
     if (!listening && round_start >= accept_paused_until) {
       epoll_event event{};
       event.events = EPOLLIN;
@@ -467,13 +467,16 @@ void ConnectionRelay::Loop() {
       if (connection.closed) continue;
       if (connection.handshaking) {
         // Over budget: level-triggered epoll reports it again next round.
-        if (handshake_work >= kHandshakeBudget) continue;
-        const absl::Time started = absl::Now();
+        if (round_handshake_work_ >= kHandshakeBudget) continue;
         ContinueHandshake(connection);
-        handshake_work += absl::Now() - started;
         continue;
       }
       Service(*endpoint, events[i].events);
+    }
+    if (round_handshake_work_ > absl::ZeroDuration()) {
+      absl::MutexLock lock(&mu_);
+      stats_.max_handshake_work_per_round =
+          std::max(stats_.max_handshake_work_per_round, round_handshake_work_);
     }
     handshake_timeout_ms = ExpireHandshakes(absl::Now());
     graveyard_.clear();
@@ -595,10 +598,19 @@ void ConnectionRelay::Open(int client_fd, std::string client_peer) {
     absl::MutexLock lock(&mu_);
     stats_.tls_handshakes = static_cast<int>(handshaking_.size());
   }
-  ContinueHandshake(connection);
+  // No handshake work here: the loop drives it when the ClientHello
+  // arrives, within kHandshakeBudget a round, so that a burst of accepts
+  // does not run its key exchanges outside the budget.
+  SetInterest(connection, /*client=*/true, EPOLLIN);
 }
 
 void ConnectionRelay::ContinueHandshake(Connection& c) {
+  const absl::Time started = absl::Now();
+  HandshakeStep(c);
+  round_handshake_work_ += absl::Now() - started;
+}
+
+void ConnectionRelay::HandshakeStep(Connection& c) {
   const TlsIo result = c.tls->Handshake();
   uint32_t events = 0;
   switch (result) {

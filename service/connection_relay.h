@@ -104,6 +104,9 @@ class ConnectionRelay {
     uint64_t tls_handshakes_failed = 0;
     uint64_t tls_handshakes_timed_out = 0;
     uint64_t refused_at_handshake_limit = 0;
+    // The most handshake work the loop did in one round of events (about
+    // kHandshakeBudget, 2 ms, plus the one handshake that crossed it).
+    absl::Duration max_handshake_work_per_round;
     // Connections to the relay's private listener that the relay did not
     // make itself, closed unread.
     uint64_t intruders_closed = 0;
@@ -170,8 +173,10 @@ class ConnectionRelay {
   // Opens the connection to gRPC and starts relaying (after the TLS
   // handshake, if any).
   void ConnectBackend(Connection& connection);
-  // Drives a TLS handshake; on success connects the backend.
+  // Drives a TLS handshake; on success connects the backend. Counts its
+  // time in round_handshake_work_.
   void ContinueHandshake(Connection& connection);
+  void HandshakeStep(Connection& connection);
   // Closes handshakes past their deadline; returns how long until the
   // next one expires (or -1: none pending), in epoll's milliseconds.
   int ExpireHandshakes(absl::Time now);
@@ -223,6 +228,8 @@ class ConnectionRelay {
   absl::flat_hash_map<uint64_t, Connection*> handshaking_;
   std::deque<std::pair<absl::Time, uint64_t>> handshake_deadlines_;
   uint64_t next_serial_ = 0;
+  // Handshake work done in the current round of events.
+  absl::Duration round_handshake_work_;
   // Which 127.x.y.z the next backend connection leaves from.
   uint32_t next_source_ = 0;
   int open_streams_ = 0;

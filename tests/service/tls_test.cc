@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -395,6 +396,53 @@ TEST_F(TlsTest, HandshakeThatNeverFinishesIsDropped) {
 // Handshakes in progress are capped: one more is closed at once, calls on
 // an established connection go on, and new clients are served once the
 // slow handshakes are gone.
+// A burst of connections that each send a whole ClientHello at once: the
+// relay runs their key exchanges within its per-round handshake budget
+// (2 ms, plus the one handshake that crosses it), not straight after
+// accept, where a flood would take the thread from established clients.
+TEST_F(TlsTest, HandshakeBurstStaysWithinTheRoundBudget) {
+  ServeTls(/*mutual=*/false);
+  env_.UseChannelCredentials(Tls(Certificates::Get().ours("ca.pem")),
+                             "localhost");
+  env_.Start();
+  int count = -1;
+  ASSERT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+  // A TLS 1.2-1.3 ClientHello (ALPN h2, SNI localhost) made by Python's
+  // ssl module; the server answers a replayed one with its first flight.
+  const std::string hello = absl::HexStringToBytes(
+      "1603010200010001fc03038b84946f958f5a473aa281fdefe60560489216c508"
+      "e5d7a0a6d3593453ba84c220692bd5d394a70608798e7de01ed5bcd38391cd70"
+      "d8f256a03d03c8550d1dd43c003e130213031301c02cc030009fcca9cca8ccaa"
+      "c02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d"
+      "009c003d003c0035002f00ff010001750000000e000c0000096c6f63616c686f"
+      "7374000b000403000102000a00160014001d0017001e00190018010001010102"
+      "01030104002300000010000500030268320016000000170000000d002a002804"
+      "0305030603080708080809080a080b0804080508060401050106010303030103"
+      "02040205020602002b0009080304030303020301002d00020101003300260024"
+      "001d00203c836e90b05c7b260e8d3b7e39368364513feafbf14d115b894c59a4"
+      "3383861d001500bd000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000");
+  std::vector<int> burst;
+  for (int i = 0; i < 64; ++i) {
+    burst.push_back(ConnectAndSend(env_.server().port(), hello));
+  }
+  for (int fd : burst) {  // each got the server's first flight
+    pollfd answered{fd, POLLIN, 0};
+    EXPECT_EQ(poll(&answered, 1, 10000), 1);
+  }
+  const absl::Duration most =
+      env_.server().relay_stats().max_handshake_work_per_round;
+  EXPECT_GT(most, absl::ZeroDuration());
+  EXPECT_LE(most, absl::Milliseconds(25)) << "one round did " << most;
+  for (int fd : burst) close(fd);
+  EXPECT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+}
+
 TEST_F(TlsTest, HandshakeLimitClosesBeyondAndEstablishedCallsGoOn) {
   ServeTls(/*mutual=*/false);
   env_.config().max_tls_handshakes = 4;
