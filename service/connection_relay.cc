@@ -169,6 +169,23 @@ std::string PeerString(const sockaddr_storage& address) {
   return "unknown";
 }
 
+// The client's IP address as bytes (v4-mapped IPv6 as IPv4).
+std::string AddressKey(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    return std::string(reinterpret_cast<const char*>(&v4.sin_addr), 4);
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+    if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+      return std::string(
+          reinterpret_cast<const char*>(&v6.sin6_addr.s6_addr[12]), 4);
+    }
+    return std::string(reinterpret_cast<const char*>(&v6.sin6_addr), 16);
+  }
+  return "";
+}
+
 int LocalPort(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
@@ -211,6 +228,10 @@ struct ConnectionRelay::Connection {
   // the last read / write needs from the socket besides the obvious.
   std::unique_ptr<TlsSession> tls;
   bool handshaking = false;
+  // Some byte (or EOF) arrived during the handshake.
+  bool hello_seen = false;
+  // The client's address (IP) bytes, for the per-address handshake cap.
+  std::string address_key;
   bool tls_read_wants_write = false;
   bool tls_write_wants_read = false;
   // Closed: its descriptors are gone and it waits in the graveyard until
@@ -466,6 +487,7 @@ void ConnectionRelay::Loop() {
       // Closed earlier in this batch: kept alive until the batch ends.
       if (connection.closed) continue;
       if (connection.handshaking) {
+        connection.hello_seen = true;  // bytes or EOF arrived
         // Over budget: level-triggered epoll reports it again next round.
         if (round_handshake_work_ >= kHandshakeBudget) continue;
         ContinueHandshake(connection);
@@ -484,25 +506,66 @@ void ConnectionRelay::Loop() {
 }
 
 int ConnectionRelay::ExpireHandshakes(absl::Time now) {
-  while (!handshake_deadlines_.empty()) {
-    const auto [deadline, serial] = handshake_deadlines_.front();
+  int wait_ms = -1;
+  // One timeout for each queue, so accept order is deadline order.
+  auto expire = [&](std::deque<std::pair<absl::Time, uint64_t>>& deadlines,
+                    bool silent_only, const char* reason) {
+    while (!deadlines.empty()) {
+      const auto [deadline, serial] = deadlines.front();
+      auto it = handshaking_.find(serial);
+      if (it == handshaking_.end() ||  // done or closed since
+          (silent_only && it->second->hello_seen)) {
+        deadlines.pop_front();
+        continue;
+      }
+      if (deadline > now) {
+        const int ms = static_cast<int>(std::max<int64_t>(
+            1, absl::ToInt64Milliseconds(deadline - now) + 1));
+        if (wait_ms < 0 || ms < wait_ms) wait_ms = ms;
+        return;
+      }
+      deadlines.pop_front();
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.tls_handshakes_timed_out;
+      }
+      Close(*it->second, reason);
+    }
+  };
+  expire(hello_deadlines_, /*silent_only=*/true, "tls_client_hello_timeout");
+  expire(handshake_deadlines_, /*silent_only=*/false, "tls_handshake_timeout");
+  return wait_ms;
+}
+
+bool ConnectionRelay::EvictSilentHandshake() {
+  for (const auto& [deadline, serial] : handshake_deadlines_) {
     auto it = handshaking_.find(serial);
-    if (it == handshaking_.end()) {  // done or closed since
-      handshake_deadlines_.pop_front();
+    if (it == handshaking_.end()) continue;
+    Connection& c = *it->second;
+    if (c.hello_seen) continue;
+    char byte;
+    if (recv(c.client_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+        (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      c.hello_seen = true;  // bytes or EOF, not yet handled
       continue;
     }
-    if (deadline > now) {
-      return static_cast<int>(
-          std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - now) + 1));
-    }
-    handshake_deadlines_.pop_front();
     {
       absl::MutexLock lock(&mu_);
-      ++stats_.tls_handshakes_timed_out;
+      ++stats_.tls_handshakes_evicted;
     }
-    Close(*it->second, "tls_handshake_timeout");
+    Close(c, "tls_handshake_evicted");
+    return true;
   }
-  return -1;
+  return false;
+}
+
+void ConnectionRelay::EndHandshake(Connection& c) {
+  c.handshaking = false;
+  handshaking_.erase(c.serial);
+  auto it = handshakes_by_address_.find(c.address_key);
+  if (it != handshakes_by_address_.end() && --it->second <= 0) {
+    handshakes_by_address_.erase(it);
+  }
 }
 
 void ConnectionRelay::AcceptAll() {
@@ -537,14 +600,27 @@ void ConnectionRelay::AcceptAll() {
              "max_connections", options_.max_connections);
       continue;
     }
-    if (options_.tls != nullptr &&
-        static_cast<int>(handshaking_.size()) >= options_.max_tls_handshakes) {
-      Refuse(fd, &Stats::refused_at_handshake_limit,
-             "tls_handshake_limit_reached", "max_tls_handshakes",
-             options_.max_tls_handshakes);
-      continue;
+    std::string address_key = AddressKey(address);
+    if (options_.tls != nullptr) {
+      auto from_address = handshakes_by_address_.find(address_key);
+      if (from_address != handshakes_by_address_.end() &&
+          from_address->second >= options_.max_tls_handshakes_per_address) {
+        Refuse(fd, &Stats::refused_at_address_handshake_limit,
+               "tls_handshake_address_limit_reached",
+               "max_tls_handshakes_per_address",
+               options_.max_tls_handshakes_per_address);
+        continue;
+      }
+      if (static_cast<int>(handshaking_.size()) >=
+              options_.max_tls_handshakes &&
+          !EvictSilentHandshake()) {
+        Refuse(fd, &Stats::refused_at_handshake_limit,
+               "tls_handshake_limit_reached", "max_tls_handshakes",
+               options_.max_tls_handshakes);
+        continue;
+      }
     }
-    Open(fd, PeerString(address));
+    Open(fd, PeerString(address), std::move(address_key));
   }
 }
 
@@ -561,7 +637,8 @@ void ConnectionRelay::Refuse(int fd, uint64_t Stats::*refused,
   }
 }
 
-void ConnectionRelay::Open(int client_fd, std::string client_peer) {
+void ConnectionRelay::Open(int client_fd, std::string client_peer,
+                           std::string address_key) {
   const int one = 1;
   setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   auto owned = std::make_unique<Connection>();
@@ -592,8 +669,13 @@ void ConnectionRelay::Open(int client_fd, std::string client_peer) {
     return;
   }
   handshaking_[connection.serial] = &connection;
-  handshake_deadlines_.emplace_back(
-      absl::Now() + options_.tls_handshake_timeout, connection.serial);
+  connection.address_key = std::move(address_key);
+  ++handshakes_by_address_[connection.address_key];
+  const absl::Time now = absl::Now();
+  handshake_deadlines_.emplace_back(now + options_.tls_handshake_timeout,
+                                    connection.serial);
+  hello_deadlines_.emplace_back(now + options_.tls_hello_timeout,
+                                connection.serial);
   {
     absl::MutexLock lock(&mu_);
     stats_.tls_handshakes = static_cast<int>(handshaking_.size());
@@ -654,8 +736,7 @@ void ConnectionRelay::HandshakeStep(Connection& c) {
     SetInterest(c, /*client=*/true, events);
     return;
   }
-  c.handshaking = false;
-  handshaking_.erase(c.serial);
+  EndHandshake(c);
   c.peer.certificate_subjects = c.tls->VerifiedPeerNames();
   {
     absl::MutexLock lock(&mu_);
@@ -970,7 +1051,7 @@ void ConnectionRelay::Close(Connection& c, const char* reason) {
                  sizeof(abort_close));
     }
   }
-  if (c.handshaking) handshaking_.erase(c.serial);
+  if (c.handshaking) EndHandshake(c);
   open_streams_ -= static_cast<int>(c.open_streams.size());
   std::string peer;
   {

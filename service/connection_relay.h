@@ -43,9 +43,17 @@ struct ConnectionRelayOptions {
   std::shared_ptr<const TlsServerContext> tls;
   // A TLS handshake not done by then is dropped (slowloris handshakes).
   absl::Duration tls_handshake_timeout = absl::Seconds(10);
-  // TLS handshakes in progress at once; a connection beyond is closed at
-  // once. Each holds one descriptor and no backend connection.
+  // From accept to the ClientHello's first byte: a TLS connection silent
+  // that long is dropped (silent connections that fill the handshake pool).
+  absl::Duration tls_hello_timeout = absl::Seconds(2);
+  // TLS handshakes in progress at once. When the pool is full, a newcomer
+  // takes the place of the oldest handshake that has received no byte; if
+  // every one has, the newcomer is closed at once. Each holds one
+  // descriptor and no backend connection.
   int max_tls_handshakes = 256;
+  // TLS handshakes in progress at once from one client address (IP); one
+  // more from it is closed at once.
+  int max_tls_handshakes_per_address = 8;
   // Read the HTTP/2 frame headers passing through (decrypted, over TLS)
   // and close a connection that breaks the limits below.
   bool inspect_http2 = true;
@@ -104,6 +112,9 @@ class ConnectionRelay {
     uint64_t tls_handshakes_failed = 0;
     uint64_t tls_handshakes_timed_out = 0;
     uint64_t refused_at_handshake_limit = 0;
+    uint64_t refused_at_address_handshake_limit = 0;
+    // Silent handshakes closed to make room for a newcomer.
+    uint64_t tls_handshakes_evicted = 0;
     // The most handshake work the loop did in one round of events (about
     // kHandshakeBudget, 2 ms, plus the one handshake that crossed it).
     absl::Duration max_handshake_work_per_round;
@@ -169,7 +180,12 @@ class ConnectionRelay {
   // stats_.*refused and logs `event` for the first of each thousand.
   void Refuse(int fd, uint64_t Stats::*refused, const char* event,
               const char* limit_name, int limit);
-  void Open(int client_fd, std::string client_peer);
+  void Open(int client_fd, std::string client_peer, std::string address_key);
+  // The pool of handshakes is full: closes the oldest that has received no
+  // byte; false if there is none.
+  bool EvictSilentHandshake();
+  // The connection's handshake is over (done or closed).
+  void EndHandshake(Connection& connection);
   // Opens the connection to gRPC and starts relaying (after the TLS
   // handshake, if any).
   void ConnectBackend(Connection& connection);
@@ -227,6 +243,10 @@ class ConnectionRelay {
   // (one timeout for all, so accept order is deadline order).
   absl::flat_hash_map<uint64_t, Connection*> handshaking_;
   std::deque<std::pair<absl::Time, uint64_t>> handshake_deadlines_;
+  // The same for the first byte of the ClientHello.
+  std::deque<std::pair<absl::Time, uint64_t>> hello_deadlines_;
+  // Handshakes in progress by client address (its bytes).
+  absl::flat_hash_map<std::string, int> handshakes_by_address_;
   uint64_t next_serial_ = 0;
   // Handshake work done in the current round of events.
   absl::Duration round_handshake_work_;

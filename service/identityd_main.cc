@@ -186,8 +186,9 @@ ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
           "A TLS handshake not finished by then is dropped (slow "
           "handshakes holding descriptors).");
 ABSL_FLAG(int, max_tls_handshakes, 256,
-          "TLS handshakes in progress at once; a connection beyond is "
-          "closed at once.");
+          "TLS handshakes in progress at once; beyond, a newcomer takes the "
+          "place of the oldest that has received no byte, or is closed at "
+          "once if every one has. One address may hold 8 of them.");
 ABSL_FLAG(int, grpc_memory_quota_mib, 256,
           "Memory gRPC's transports may take (its resource quota).");
 ABSL_FLAG(absl::Duration, store_unwritable_limit, absl::Minutes(1),

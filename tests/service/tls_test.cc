@@ -136,6 +136,22 @@ int ConnectAndSend(int port, absl::string_view bytes = "") {
   return fd;
 }
 
+// A connection to `port` from `source` (a 127.x.y.z address).
+int ConnectFrom(const char* source, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &from.sin_addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)), 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  return fd;
+}
+
 // Whether the server closed `fd` (EOF or reset) within `timeout`.
 bool ClosedByServerWithin(int fd, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -452,9 +468,11 @@ TEST_F(TlsTest, HandshakeLimitClosesBeyondAndEstablishedCallsGoOn) {
   env_.Start();
   int count = -1;
   ASSERT_TRUE(ListKeys("admin", kAdminPassword, "", &count).ok());
+  // Each has sent a byte of its ClientHello: none is silent, so none is
+  // evicted for a newcomer.
   std::vector<int> slow;
   for (int i = 0; i < 4; ++i)
-    slow.push_back(ConnectAndSend(env_.server().port()));
+    slow.push_back(ConnectAndSend(env_.server().port(), "\x16"));
   // The relay counts them as they are accepted.
   for (int i = 0; i < 100 && env_.server().relay_stats().tls_handshakes < 4;
        ++i) {
@@ -474,6 +492,74 @@ TEST_F(TlsTest, HandshakeLimitClosesBeyondAndEstablishedCallsGoOn) {
   }
   EXPECT_EQ(env_.server().relay_stats().tls_handshakes, 0);
   EXPECT_TRUE(ListKeysOnNewTlsChannel().ok());
+}
+
+// One client filling the handshake pool with silent connections does not
+// lock newcomers out: the oldest silent one makes room.
+TEST_F(TlsTest, SilentHandshakesMakeRoomForNewcomers) {
+  ServeTls(/*mutual=*/false);
+  env_.config().max_tls_handshakes = 4;
+  env_.config().tls_handshake_timeout = absl::Seconds(30);
+  env_.UseChannelCredentials(Tls(Certificates::Get().ours("ca.pem")),
+                             "localhost");
+  env_.Start();
+  std::vector<int> silent;
+  for (int i = 0; i < 4; ++i)
+    silent.push_back(ConnectAndSend(env_.server().port()));
+  for (int i = 0; i < 100 && env_.server().relay_stats().tls_handshakes < 4;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(env_.server().relay_stats().tls_handshakes, 4);
+  EXPECT_TRUE(ListKeysOnNewTlsChannel().ok());
+  EXPECT_GE(env_.server().relay_stats().tls_handshakes_evicted, 1u);
+  EXPECT_EQ(env_.server().relay_stats().refused_at_handshake_limit, 0u);
+  EXPECT_TRUE(ClosedByServerWithin(silent[0], absl::Seconds(1)));
+  for (int fd : silent) close(fd);
+}
+
+// A TLS connection that sends nothing is dropped after the ClientHello's
+// own deadline (2 s), long before --tls_handshake_timeout; one that sent a
+// byte has the whole handshake timeout.
+TEST_F(TlsTest, SilentConnectionIsDroppedAfterTheHelloTimeout) {
+  ServeTls(/*mutual=*/false);
+  env_.config().tls_handshake_timeout = absl::Seconds(30);
+  env_.Start();
+  const absl::Time start = absl::Now();
+  const int silent = ConnectAndSend(env_.server().port());
+  const int started = ConnectAndSend(env_.server().port(), "\x16");
+  EXPECT_TRUE(ClosedByServerWithin(silent, absl::Seconds(6)));
+  const absl::Duration held = absl::Now() - start;
+  EXPECT_GE(held, absl::Milliseconds(1500));
+  EXPECT_LE(held, absl::Seconds(5));
+  EXPECT_FALSE(ClosedByServerWithin(started, absl::Milliseconds(500)));
+  EXPECT_EQ(env_.server().relay_stats().tls_handshakes_timed_out, 1u);
+  close(silent);
+  close(started);
+}
+
+// One address holds at most 8 handshakes in progress; others still get in.
+TEST_F(TlsTest, HandshakesPerAddressAreCapped) {
+  ServeTls(/*mutual=*/false);
+  env_.config().tls_handshake_timeout = absl::Seconds(30);
+  env_.UseChannelCredentials(Tls(Certificates::Get().ours("ca.pem")),
+                             "localhost");
+  env_.Start();
+  std::vector<int> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(ConnectFrom("127.0.0.2", env_.server().port()));
+  }
+  for (int i = 0; i < 100 && env_.server().relay_stats().tls_handshakes < 8;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(env_.server().relay_stats().tls_handshakes, 8);
+  const int beyond = ConnectFrom("127.0.0.2", env_.server().port());
+  EXPECT_TRUE(ClosedByServerWithin(beyond, absl::Seconds(1)));
+  close(beyond);
+  EXPECT_EQ(env_.server().relay_stats().refused_at_address_handshake_limit, 1u);
+  EXPECT_TRUE(ListKeysOnNewTlsChannel().ok());  // from 127.0.0.1
+  for (int fd : held) close(fd);
 }
 
 TEST_F(TlsTest, PlaintextBeyondLoopbackNeedsInsecure) {
