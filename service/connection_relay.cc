@@ -42,6 +42,10 @@ constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(50);
 // the loop does per round of events; the rest waits for the next round,
 // after established connections had their turn.
 constexpr absl::Duration kHandshakeBudget = absl::Milliseconds(2);
+// How long a connection stays after gRPC closed its side and the client
+// was told (close_notify, FIN) without closing its own: then it is closed,
+// so a silent client does not hold a --max_connections slot forever.
+constexpr absl::Duration kLingerAfterBackendEof = absl::Seconds(3);
 // 127.0.0.1 and up: the backend connections' source addresses, in turn.
 constexpr uint32_t kLoopbackSources = (1u << 24) - 2;
 
@@ -500,7 +504,13 @@ void ConnectionRelay::Loop() {
       stats_.max_handshake_work_per_round =
           std::max(stats_.max_handshake_work_per_round, round_handshake_work_);
     }
-    handshake_timeout_ms = ExpireHandshakes(absl::Now());
+    const absl::Time now = absl::Now();
+    handshake_timeout_ms = ExpireHandshakes(now);
+    const int linger_ms = ExpireLingering(now);
+    if (linger_ms >= 0 &&
+        (handshake_timeout_ms < 0 || linger_ms < handshake_timeout_ms)) {
+      handshake_timeout_ms = linger_ms;
+    }
     graveyard_.clear();
   }
 }
@@ -535,6 +545,29 @@ int ConnectionRelay::ExpireHandshakes(absl::Time now) {
   expire(hello_deadlines_, /*silent_only=*/true, "tls_client_hello_timeout");
   expire(handshake_deadlines_, /*silent_only=*/false, "tls_handshake_timeout");
   return wait_ms;
+}
+
+int ConnectionRelay::ExpireLingering(absl::Time now) {
+  while (!lingering_.empty()) {
+    const Lingering entry = lingering_.front();
+    auto it = connections_.find(entry.connection);
+    // Closed since (the address may hold a newer connection by now).
+    if (it == connections_.end() || it->second->serial != entry.serial) {
+      lingering_.pop_front();
+      continue;
+    }
+    if (entry.deadline > now) {
+      return static_cast<int>(std::max<int64_t>(
+          1, absl::ToInt64Milliseconds(entry.deadline - now) + 1));
+    }
+    lingering_.pop_front();
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.closed_after_backend_eof;
+    }
+    Close(*it->second, nullptr);
+  }
+  return -1;
 }
 
 bool ConnectionRelay::EvictSilentHandshake() {
@@ -934,6 +967,10 @@ bool ConnectionRelay::Pump(Connection& c) {
         if (!to_backend && c.tls != nullptr) c.tls->SendCloseNotify();
         shutdown(to_backend ? c.backend_fd : c.client_fd, SHUT_WR);
         write_shut = true;
+        if (!to_backend) {
+          lingering_.push_back(
+              {absl::Now() + kLingerAfterBackendEof, &c, c.serial});
+        }
       }
     }
     if ((c.to_backend.eof && c.to_backend.size() == 0 && c.to_client.eof &&

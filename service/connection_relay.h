@@ -113,6 +113,9 @@ class ConnectionRelay {
     uint64_t tls_handshakes_timed_out = 0;
     uint64_t refused_at_handshake_limit = 0;
     uint64_t refused_at_address_handshake_limit = 0;
+    // Closed kLingerAfterBackendEof after gRPC closed its side, the client
+    // having sent no EOF of its own by then.
+    uint64_t closed_after_backend_eof = 0;
     // Silent handshakes closed to make room for a newcomer.
     uint64_t tls_handshakes_evicted = 0;
     // The most handshake work the loop did in one round of events (about
@@ -196,6 +199,10 @@ class ConnectionRelay {
   // Closes handshakes past their deadline; returns how long until the
   // next one expires (or -1: none pending), in epoll's milliseconds.
   int ExpireHandshakes(absl::Time now);
+  // Closes connections whose backend side ended a while ago (see
+  // lingering_); returns how long until the next is due (or -1), in
+  // epoll's milliseconds.
+  int ExpireLingering(absl::Time now);
   void Service(Endpoint& endpoint, uint32_t events);
   // The client side's I/O, through TLS when there is some.
   enum class Io { kMoved, kWouldBlock, kEof, kFailed };
@@ -243,6 +250,15 @@ class ConnectionRelay {
   // (one timeout for all, so accept order is deadline order).
   absl::flat_hash_map<uint64_t, Connection*> handshaking_;
   std::deque<std::pair<absl::Time, uint64_t>> handshake_deadlines_;
+  // Connections whose backend (gRPC) closed its side and whose client was
+  // sent close_notify/FIN, by deadline (one delay for all, so in order):
+  // closed then even if the client never sends its EOF.
+  struct Lingering {
+    absl::Time deadline;
+    Connection* connection;
+    uint64_t serial;
+  };
+  std::deque<Lingering> lingering_;
   // The same for the first byte of the ClientHello.
   std::deque<std::pair<absl::Time, uint64_t>> hello_deadlines_;
   // Handshakes in progress by client address (its bytes).

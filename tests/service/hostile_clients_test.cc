@@ -3,6 +3,7 @@
 // up, answer the next well-behaved call, and not leak what they left.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/identity_server.h"
 #include "testing/server_env.h"
@@ -144,6 +146,48 @@ TEST_F(HostileClientsTest, ThousandsOfConnectionsOpenedAndDropped) {
     open = OpenFileDescriptors();
   }
   EXPECT_LE(open, baseline + 50) << "file descriptors leak per connection";
+}
+
+// gRPC closes a connection (here: the preface is not HTTP/2's); the relay
+// passes the end on, and a client that never closes its own side does not
+// hold a --max_connections slot for ever: the relay closes it a few
+// seconds after gRPC's end.
+TEST_F(HostileClientsTest, ClientThatNeverClosesIsClosedAfterTheBackendEnds) {
+  ASSERT_TRUE(ListKeys().ok());
+  const int before = env_.server().relay_stats().connections;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  const std::string junk(24, 'x');  // a preface that is not HTTP/2's
+  ASSERT_EQ(write(fd, junk.data(), junk.size()),
+            static_cast<ssize_t>(junk.size()));
+  // The backend's end reaches us as an EOF; we keep our side open.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  bool eof = false;
+  while (!eof && absl::Now() < deadline) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 100) <= 0) continue;
+    char buffer[4096];
+    eof = recv(fd, buffer, sizeof(buffer), 0) <= 0;
+  }
+  ASSERT_TRUE(eof);
+  const absl::Time ended = absl::Now();
+  for (int i = 0;
+       i < 200 && env_.server().relay_stats().closed_after_backend_eof == 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const absl::Duration held = absl::Now() - ended;
+  EXPECT_EQ(env_.server().relay_stats().closed_after_backend_eof, 1u);
+  EXPECT_LE(held, absl::Seconds(6));
+  EXPECT_EQ(env_.server().relay_stats().connections, before);
+  close(fd);
+  ASSERT_TRUE(ListKeys().ok());
 }
 
 }  // namespace
