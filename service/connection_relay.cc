@@ -335,6 +335,37 @@ absl::Status ConnectionRelay::Listen() {
   return ListenPrivately();
 }
 
+namespace {
+
+// Binds `fd` to `source` (host order), the port left to connect().
+absl::Status BindSource(int fd, uint32_t source) {
+  const int one = 1;
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(source);
+  if (fd < 0 ||
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    char host[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &address.sin_addr, host, sizeof(host));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot bind a relayed connection's source address ", host, ": ",
+        std::strerror(errno),
+        " (each connection to gRPC leaves from its own address in 127/8, "
+        "which must all be local: lo as 127.0.0.1/8)"));
+  }
+  return absl::OkStatus();
+}
+
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != AF_INET || b.ss_family != AF_INET) return false;
+  const auto& a4 = reinterpret_cast<const sockaddr_in&>(a);
+  const auto& b4 = reinterpret_cast<const sockaddr_in&>(b);
+  return a4.sin_addr.s_addr == b4.sin_addr.s_addr && a4.sin_port == b4.sin_port;
+}
+
+}  // namespace
+
 absl::Status ConnectionRelay::ListenPrivately() {
   private_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -348,6 +379,14 @@ absl::Status ConnectionRelay::ListenPrivately() {
         "cannot listen on 127.0.0.1 for gRPC: ", std::strerror(errno)));
   }
   private_port_ = LocalPort(private_fd_);
+  // The first and the last source address: 127/8 must be local here.
+  for (const uint32_t offset : {0u, kLoopbackSources - 1}) {
+    const uint32_t source = options_.first_source + offset;
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const absl::Status bound = BindSource(fd, source);
+    if (fd >= 0) close(fd);
+    if (!bound.ok()) return bound;
+  }
   // Woken by what the relay did not connect itself (its own connections
   // are taken off the queue at once, in ConnectBackend).
   epoll_event event{};
@@ -356,17 +395,6 @@ absl::Status ConnectionRelay::ListenPrivately() {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, private_fd_, &event);
   return absl::OkStatus();
 }
-
-namespace {
-
-bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != AF_INET || b.ss_family != AF_INET) return false;
-  const auto& a4 = reinterpret_cast<const sockaddr_in&>(a);
-  const auto& b4 = reinterpret_cast<const sockaddr_in&>(b);
-  return a4.sin_addr.s_addr == b4.sin_addr.s_addr && a4.sin_port == b4.sin_port;
-}
-
-}  // namespace
 
 int ConnectionRelay::AcceptOwn(const sockaddr_storage& expected) {
   // A loopback connect() has queued the connection by the time it
@@ -792,14 +820,20 @@ void ConnectionRelay::ConnectBackend(Connection& c) {
   const int one = 1;
   setsockopt(backend_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // A source address of its own (see the class comment); the port is
-  // picked at connect(). If 127/8 is not all ours here, 127.0.0.1 it is.
-  setsockopt(backend_fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-             sizeof(one));
-  sockaddr_in source{};
-  source.sin_family = AF_INET;
-  source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + next_source_);
+  // picked at connect(). No fallback to a shared address: gRPC's peer
+  // string would then no longer name one connection.
+  const uint32_t source = options_.first_source + next_source_;
   next_source_ = (next_source_ + 1) % kLoopbackSources;
-  bind(backend_fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
+  if (absl::Status bound = BindSource(backend_fd, source); !bound.ok()) {
+    if (source_failures_++ % 1000 == 0) {
+      logger_.Error("relay_source_bind_failed",
+                    {{"error", std::string(bound.message())},
+                     {"failed_so_far", absl::StrCat(source_failures_)}});
+    }
+    close(backend_fd);
+    Close(c, nullptr);
+    return;
+  }
   sockaddr_in backend{};
   backend.sin_family = AF_INET;
   backend.sin_port = htons(static_cast<uint16_t>(private_port_));

@@ -33,6 +33,12 @@ struct ConnectionRelayOptions {
   // port: see the class comment) and takes ownership of `fd`;
   // `listener_fd` is the relay's private listener that accepted it.
   std::function<void(int listener_fd, int fd)> hand_to_backend;
+  // The first of the relayed connections' source addresses (host order;
+  // 127.0.0.1), taken in turn up to 127.255.255.254. Start() fails if they
+  // cannot be bound here (lo configured as 127.0.0.1/32): falling back to
+  // one address would let gRPC's peer string name another connection once
+  // a port is reused. For tests.
+  uint32_t first_source = 0x7f000001;
   // Client connections held at once; one more is accepted and closed at
   // once (so it fails fast instead of waiting in the backlog).
   int max_connections = 1024;
@@ -268,6 +274,7 @@ class ConnectionRelay {
   absl::Duration round_handshake_work_;
   // Which 127.x.y.z the next backend connection leaves from.
   uint32_t next_source_ = 0;
+  uint64_t source_failures_ = 0;
   int open_streams_ = 0;
   TokenBucket all_resets_;
   uint64_t closed_logged_ = 0;

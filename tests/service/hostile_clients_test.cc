@@ -11,10 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "service/connection_relay.h"
 #include "service/identity_server.h"
+#include "service/logger.h"
 #include "testing/server_env.h"
 
 namespace identity::service {
@@ -188,6 +192,54 @@ TEST_F(HostileClientsTest, ClientThatNeverClosesIsClosedAfterTheBackendEnds) {
   EXPECT_EQ(env_.server().relay_stats().connections, before);
   close(fd);
   ASSERT_TRUE(ListKeys().ok());
+}
+
+// The relayed connections' source addresses are checked: where they
+// cannot be bound, the relay does not start (rather than fall back to one
+// shared address, whose reused ports could hand a queued call another
+// client's identity). Where they can, gRPC sees each connection from its
+// own address, which Lookup() maps to the client.
+TEST(ConnectionRelaySourceTest, RefusesToStartWhereSourcesAreNotLocal) {
+  Logger logger(stderr, LogLevel::kError);
+  ConnectionRelayOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.inspect_http2 = false;
+  options.hand_to_backend = [](int, int fd) { close(fd); };
+  options.first_source = 0xc0000201;  // 192.0.2.1 (TEST-NET-1): not local
+  absl::StatusOr<std::unique_ptr<ConnectionRelay>> relay =
+      ConnectionRelay::Start(options, logger);
+  ASSERT_FALSE(relay.ok());
+  EXPECT_TRUE(absl::StrContains(relay.status().message(), "192.0.2.1"))
+      << relay.status();
+  EXPECT_TRUE(absl::StrContains(relay.status().message(), "127/8"));
+
+  options.first_source = 0x7f000001;  // 127.0.0.1
+  std::string grpc_side_peer;
+  absl::Notification handed;
+  options.hand_to_backend = [&](int, int fd) {
+    sockaddr_in peer{};
+    socklen_t length = sizeof(peer);
+    getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length);
+    char host[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
+    grpc_side_peer = absl::StrCat("ipv4:", host, ":", ntohs(peer.sin_port));
+    close(fd);
+    handed.Notify();
+  };
+  relay = ConnectionRelay::Start(options, logger);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>((*relay)->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  ASSERT_TRUE(handed.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(absl::StartsWith(grpc_side_peer, "ipv4:127.0.0.1:"))
+      << grpc_side_peer;
+  EXPECT_TRUE((*relay)->Lookup(grpc_side_peer).has_value());
+  close(fd);
 }
 
 }  // namespace
