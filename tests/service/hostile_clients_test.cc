@@ -194,6 +194,39 @@ TEST_F(HostileClientsTest, ClientThatNeverClosesIsClosedAfterTheBackendEnds) {
   ASSERT_TRUE(ListKeys().ok());
 }
 
+// A frame far longer than HTTP/2's initial 16 KiB: gRPC advertises a much
+// larger SETTINGS_MAX_FRAME_SIZE (4187369 measured), so the relay does not
+// judge frame lengths; it passes the frame on and gRPC decides.
+TEST_F(HostileClientsTest, LongFramesArePassedToGrpcNotJudgedByTheRelay) {
+  ASSERT_TRUE(ListKeys().ok());
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  std::string bytes = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  bytes += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS
+  // A PING-sized frame type with a 1 MiB length (an unknown type 0x20,
+  // which HTTP/2 says to ignore), then its payload.
+  bytes += std::string("\x10\0\0\x20\0\0\0\0\0", 9);
+  bytes += std::string(1 << 20, 'x');
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n =
+        send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(sent, bytes.size());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(env_.server().relay_stats().closed_for_framing, 0u);
+  close(fd);
+  ASSERT_TRUE(ListKeys().ok());
+}
+
 // The relayed connections' source addresses are checked: where they
 // cannot be bound, the relay does not start (rather than fall back to one
 // shared address, whose reused ports could hand a queued call another
