@@ -940,7 +940,7 @@ ConnectionRelay::Io ConnectionRelay::WriteClient(Connection& c,
 bool ConnectionRelay::Pump(Connection& c) {
   // Read from each side into its pipe, inspecting what was read, then
   // write out whatever the pipes hold; repeat while anything moved.
-  for (int round = 0; round < 16; ++round) {
+  for (int round = 0;; ++round) {
     bool moved = false;
     for (const bool from_client : {true, false}) {
       if (!from_client && !c.backend_connected) continue;
@@ -1014,6 +1014,13 @@ bool ConnectionRelay::Pump(Connection& c) {
       return false;
     }
     if (!moved) break;
+    // 16 rounds, then the next connection's turn; but bytes OpenSSL has
+    // already read from the socket get no readiness event, so go on while
+    // it holds some and the pipe has room for them.
+    if (round >= 15 && !(c.tls != nullptr && !c.to_backend.eof &&
+                         c.to_backend.space() > 0 && c.tls->HasPending())) {
+      break;
+    }
   }
   return true;
 }

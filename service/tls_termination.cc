@@ -236,6 +236,8 @@ TlsIo TlsSession::Write(const char* data, size_t size, size_t* moved) {
   return Result(ret);
 }
 
+bool TlsSession::HasPending() const { return SSL_has_pending(ssl_) == 1; }
+
 void TlsSession::SendCloseNotify() {
   ERR_clear_error();
   SSL_shutdown(ssl_);

@@ -40,6 +40,9 @@ class TlsSession {
   // Encrypts and sends up to `size` bytes; *moved is set on kOk. After
   // kWantRead/kWantWrite, retry with at least the same bytes.
   TlsIo Write(const char* data, size_t size, size_t* moved);
+  // Whether OpenSSL holds bytes read from the socket that Read() has not
+  // returned yet: no readiness event will announce them.
+  bool HasPending() const;
   // Sends close_notify, best effort (the caller then shuts the socket).
   void SendCloseNotify();
   // After the handshake: the common name and DNS SANs of the client
