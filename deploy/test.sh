@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds everything warning-free (-Werror) and runs
 # the whole test suite; then fuzzes every parser of outside input for 30 s
-# each, from a corpus that keeps what earlier runs found, and runs the whole suite again under ASan + UBSan (one clang
-# build serves both), and the concurrency tests under ThreadSanitizer.
+# each (from a corpus that keeps what longer runs found), runs the whole
+# suite again under ASan + UBSan (one clang build serves both), and the
+# concurrency tests under ThreadSanitizer.
 # This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
