@@ -36,12 +36,14 @@ using testing::ServerEnv;
 
 constexpr char kAlicePassword[] = "alice-password-1";
 
-// Certificates made by the script operators use, once per test binary.
+// Certificates made by the script operators use, once per test binary;
+// their directory is removed at exit (ctest runs each case in a process of
+// its own: a leaked one left a directory in /tmp per case).
 class Certificates {
  public:
   static const Certificates& Get() {
-    static const Certificates* certificates = new Certificates();
-    return *certificates;
+    static const Certificates certificates;
+    return certificates;
   }
   std::string ours(const std::string& file) const { return dir_.Join(file); }
   std::string other(const std::string& file) const {
