@@ -193,7 +193,7 @@ grpc::ServerUnaryReactor* AccessKeyServiceImpl::GetCredentialReport(
                      response.mutable_generate_time());
         return absl::OkStatus();
       },
-      Access::kReadOnly);
+      Access::kBulkRead);
 }
 
 }  // namespace identity::service

@@ -259,7 +259,9 @@ grpc::ServerUnaryReactor* CallRunner::Run(
            *std::move(credentials), std::move(work), std::move(note), ""});
 
   if (!call->credentials.password.has_value()) {
-    if (access != Access::kWrites && reads_on_reaction_thread_) {
+    const bool few_reads =
+        access == Access::kReadOnly || access == Access::kVerifySignature;
+    if (few_reads && reads_on_reaction_thread_) {
       // No Argon2 and no write: a few local reads, served right here.
       Finish(*call, AuthenticateAndWork(*call, second_factor));
       return reactor;

@@ -25,8 +25,11 @@ namespace identity::service {
 
 // Whether a method writes to the store. Only read-only methods may run on
 // the reaction thread. kVerifySignature is read-only, and the only access
-// a verifier service (auth::Principal::verifier) is given.
-enum class Access { kReadOnly, kWrites, kVerifySignature };
+// a verifier service (auth::Principal::verifier) is given. kBulkRead is
+// read-only too (readers may call it) but reads too much (a page of up to
+// a thousand users and their keys) for the reaction thread: it runs on the
+// session pool.
+enum class Access { kReadOnly, kWrites, kVerifySignature, kBulkRead };
 
 // What a handler adds to its call's access-log line (never a secret).
 struct AccessLogNote {
