@@ -12,7 +12,8 @@
 
 // The thin crypto wrapper: the only code that includes <openssl/...>. It uses
 // only calls that BoringSSL and OpenSSL 3 share (RAND_bytes, EVP AES-256-GCM,
-// HMAC, EVP_Digest, CRYPTO_memcmp, OPENSSL_cleanse), so the same source builds
+// SHA256_Init and SHA1_Init with HMAC built on them, CRYPTO_memcmp,
+// OPENSSL_cleanse), so the same source builds
 // against either; tests/auth runs its known-answer tests against both.
 // Binary values travel as std::string bytes. All functions are thread-safe.
 namespace identity::crypto {

@@ -1,6 +1,9 @@
 // Known-answer tests of the crypto wrapper. This file is built twice: against
 // OpenSSL 3 (the libcrypto gRPC links) and against BoringSSL, in a binary
 // without gRPC. Both must produce the published answers.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -44,11 +47,55 @@ TEST(CryptoKnownAnswer, HmacSha256_Rfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+TEST(CryptoKnownAnswer, HmacSha256_Rfc4231LongKeyAndData) {
+  // Test case 7 of RFC 4231: a key and data longer than the block.
+  EXPECT_EQ(
+      ToHex(HmacSha256(
+          std::string(131, '\xaa'),
+          "This is a test using a larger than block-size key and a larger "
+          "than block-size data. The key needs to be hashed before being "
+          "used by the HMAC algorithm.")),
+      "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+// Our HMAC is built on the hash contexts; the library's own HMAC() is the
+// reference, for every key length around the block size and data lengths
+// that cross it.
+TEST(CryptoKnownAnswer, HmacMatchesTheLibrarysForEveryKeyLength) {
+  for (size_t key_size : {0, 1, 20, 32, 63, 64, 65, 100, 128, 129, 200}) {
+    for (size_t data_size : {0, 1, 55, 56, 63, 64, 65, 119, 120, 1000}) {
+      std::string key(key_size, '\0');
+      std::string data(data_size, '\0');
+      for (size_t i = 0; i < key_size; ++i) key[i] = char(i * 7 + 1);
+      for (size_t i = 0; i < data_size; ++i) data[i] = char(i * 13 + 5);
+      uint8_t expected[EVP_MAX_MD_SIZE];
+      unsigned int length = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const uint8_t*>(data.data()), data.size(), expected,
+           &length);
+      EXPECT_EQ(HmacSha256(key, data),
+                std::string(reinterpret_cast<char*>(expected), length))
+          << key_size << " " << data_size;
+      HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const uint8_t*>(data.data()), data.size(), expected,
+           &length);
+      EXPECT_EQ(HmacSha1(key, data),
+                std::string(reinterpret_cast<char*>(expected), length))
+          << key_size << " " << data_size;
+    }
+  }
+}
+
 TEST(CryptoKnownAnswer, HmacSha1_Rfc2202) {
   EXPECT_EQ(ToHex(HmacSha1(std::string(20, '\x0b'), "Hi There")),
             "b617318655057264e28bc0b6fb378c8ef146be00");
   EXPECT_EQ(ToHex(HmacSha1("Jefe", "what do ya want for nothing?")),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  // Test case 6: a key longer than the block.
+  EXPECT_EQ(ToHex(HmacSha1(std::string(80, '\xaa'),
+                           "Test Using Larger Than Block-Size Key - Hash Key "
+                           "First")),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
 }
 
 struct GcmVector {
