@@ -66,6 +66,48 @@ std::vector<std::string> CertificateSubjects(
   return subjects;
 }
 
+// absl::StatusCodeToString without its allocation (a call's log line).
+absl::string_view StatusCodeName(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return "OK";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kUnknown:
+      return "UNKNOWN";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
+    case absl::StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kInternal:
+      return "INTERNAL";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
 absl::Status Busy() {
   return absl::ResourceExhaustedError(
       "server busy: too many calls queued; retry with backoff");
@@ -88,6 +130,8 @@ struct CallRunner::Call {
   // by the thread that authenticates, read by the one that finishes (the
   // same thread, or one the task was handed to after it was set).
   std::string user;
+  // The client's peer string for the access log, resolved once.
+  std::string peer;
 
   ~Call() {
     if (credentials.password.has_value()) {
@@ -134,7 +178,8 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
                         grpc::ServerUnaryReactor* reactor,
                         absl::string_view method, absl::Time start,
                         absl::string_view request_id, absl::string_view user,
-                        const absl::Status& status, const AccessLogNote* note) {
+                        const absl::Status& status, const AccessLogNote* note,
+                        const std::string* peer) {
   const absl::Duration latency = absl::Now() - start;
   if (IsStorageFault(status)) {
     logger_.Warning("storage_fault", {{"method", method},
@@ -157,12 +202,14 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
     const absl::string_view latency_field(
         latency_ms,
         std::min<size_t>(std::max(latency_size, 0), sizeof(latency_ms) - 1));
-    const std::string code = absl::StatusCodeToString(status.code());
-    const std::string peer = LoggedPeer(*context);
+    const absl::string_view code = StatusCodeName(status.code());
+    const std::string looked_up =
+        peer != nullptr ? std::string() : LoggedPeer(*context);
+    const absl::string_view logged_peer = peer != nullptr ? *peer : looked_up;
     if (note != nullptr) {
       logger_.Info("rpc", {{"method", method},
                            {"request_id", request_id},
-                           {"peer", peer},
+                           {"peer", logged_peer},
                            {"user", user},
                            {"code", code},
                            {"access_key_id", note->access_key_id},
@@ -171,7 +218,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
     } else {
       logger_.Info("rpc", {{"method", method},
                            {"request_id", request_id},
-                           {"peer", peer},
+                           {"peer", logged_peer},
                            {"user", user},
                            {"code", code},
                            {"latency_ms", latency_field}});
@@ -183,7 +230,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
 
 void CallRunner::Finish(const Call& call, const absl::Status& status) {
   Finish(call.context, call.reactor, call.method, call.start, call.request_id,
-         call.user, status, call.note.get());
+         call.user, status, call.note.get(), &call.peer);
 }
 
 absl::Status CallRunner::StillWanted(
@@ -256,7 +303,8 @@ grpc::ServerUnaryReactor* CallRunner::Run(
   credentials->certificate_subjects = std::move(caller->certificate_subjects);
   auto call = std::make_shared<Call>(
       Call{context, reactor, method, start, std::move(request_id),
-           *std::move(credentials), std::move(work), std::move(note), ""});
+           *std::move(credentials), std::move(work), std::move(note), "",
+           std::move(caller->peer)});
 
   if (!call->credentials.password.has_value()) {
     const bool few_reads =

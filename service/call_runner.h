@@ -169,12 +169,14 @@ class CallRunner {
                                    auth::SecondFactor second_factor);
   // Runs the handler on the session pool, or finishes RESOURCE_EXHAUSTED.
   void SubmitHandler(std::shared_ptr<Call> call, auth::Principal caller);
-  // Answers the call, logs it and counts it.
+  // Answers the call, logs it and counts it. `peer`: the client as
+  // resolved when the call started (null: resolved here).
   void Finish(grpc::CallbackServerContext* context,
               grpc::ServerUnaryReactor* reactor, absl::string_view method,
               absl::Time start, absl::string_view request_id,
               absl::string_view user, const absl::Status& status,
-              const AccessLogNote* note = nullptr);
+              const AccessLogNote* note = nullptr,
+              const std::string* peer = nullptr);
   void Finish(const Call& call, const absl::Status& status);
   // The client behind the call's connection, through client_peer_.
   std::optional<CallerConnection> Caller(
