@@ -34,7 +34,9 @@
 
 ABSL_FLAG(std::string, scenario, "list",
           "empty, health, list, create, list_under_create, argon2, "
-          "verify_sigv4, verify_obs, or token "
+          "verify_sigv4, verify_obs, empty_verify_sigv4, empty_verify_obs "
+          "(the same requests against the bench server's empty handler), "
+          "or token "
           "(prints a session token for another load generator)");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, admin_password_file, "", "for seeding users");
@@ -220,6 +222,32 @@ v1::VerifySignatureRequest SignedRequest(bool sigv4, const std::string& key_id,
   return out;
 }
 
+// Replays `request` (a verifier's call) from every slot until the run ends;
+// prints the report named `name`.
+void Verify(grpc::Channel& channel, const std::string& name,
+            const v1::VerifySignatureRequest& request, const std::string& token,
+            int concurrency) {
+  auto signatures = v1::SignatureService::NewStub(
+      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  StartCall verify = [&](int, std::function<void(grpc::Status)> done) {
+    auto call = std::make_shared<
+        Call<v1::VerifySignatureRequest, v1::VerifySignatureResponse>>();
+    call->context.AddMetadata("authorization", "Bearer " + token);
+    call->request = request;
+    signatures->async()->VerifySignature(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          // A refused verdict is a failed call for the benchmark.
+          if (status.ok() && !call->response.valid()) {
+            status = grpc::Status(grpc::StatusCode::INTERNAL,
+                                  call->response.error_code());
+          }
+          done(status);
+        });
+  };
+  std::puts(RunLoad(name, Options(concurrency), verify).ToJson().c_str());
+}
+
 int Main() {
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
   if (scenario == "argon2") {
@@ -265,6 +293,15 @@ int Main() {
     std::puts(RunLoad("empty", Options(concurrency), ListKeys(*keys, no_token))
                   .ToJson()
                   .c_str());
+    return 0;
+  }
+  if (scenario == "empty_verify_sigv4" || scenario == "empty_verify_obs") {
+    // The bytes of a replayed request, sent to the empty handler: a key id,
+    // secret and session token of the real ones' sizes.
+    Verify(*channel, scenario,
+           SignedRequest(scenario == "empty_verify_sigv4",
+                         "AKIDEMPTYFLOOR000000", std::string(40, 's')),
+           "idt_" + std::string(43, 't'), concurrency);
     return 0;
   }
   if (scenario == "health") {
@@ -327,27 +364,11 @@ int Main() {
       return 1;
     }
     const std::string admin_token = Login(*sessions, "admin", admin_password);
-    const v1::VerifySignatureRequest request = SignedRequest(
-        scenario == "verify_sigv4", key.access_key().access_key_id(),
-        key.secret_access_key());
-    auto signatures = v1::SignatureService::NewStub(channel);
-    StartCall verify = [&](int, std::function<void(grpc::Status)> done) {
-      auto call = std::make_shared<
-          Call<v1::VerifySignatureRequest, v1::VerifySignatureResponse>>();
-      call->context.AddMetadata("authorization", "Bearer " + admin_token);
-      call->request = request;
-      signatures->async()->VerifySignature(
-          &call->context, &call->request, &call->response,
-          [call, done = std::move(done)](grpc::Status status) {
-            // A refused verdict is a failed call for the benchmark.
-            if (status.ok() && !call->response.valid()) {
-              status = grpc::Status(grpc::StatusCode::INTERNAL,
-                                    call->response.error_code());
-            }
-            done(status);
-          });
-    };
-    std::puts(RunLoad(scenario, Options(concurrency), verify).ToJson().c_str());
+    Verify(*channel, scenario,
+           SignedRequest(scenario == "verify_sigv4",
+                         key.access_key().access_key_id(),
+                         key.secret_access_key()),
+           admin_token, concurrency);
     return 0;
   }
   if (scenario == "list") {

@@ -1,8 +1,11 @@
 // identity_bench_server: the floor E of the benchmarks. Serves
-// identity.v1.AccessKeyService/ListAccessKeys with an empty handler that
-// finishes at once, built the way identityd builds its server (callback API,
-// raw methods, the same receive limit, health and reflection on). Prints
-// "port <n>" on stdout once serving; stops on SIGTERM/SIGINT.
+// identity.v1.AccessKeyService/ListAccessKeys and
+// identity.v1.SignatureService/VerifySignature with empty handlers that
+// finish at once, built the way identityd builds its server (callback API,
+// raw methods, the same receive limit, health and reflection on). The
+// second is the floor for the same request bytes as a replayed
+// VerifySignature: what gRPC alone costs to carry them. Prints "port <n>"
+// on stdout once serving; stops on SIGTERM/SIGINT.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -11,6 +14,7 @@
 #include <cstdio>
 
 #include "identity/v1/access_key_service.grpc.pb.h"
+#include "identity/v1/signature_service.grpc.pb.h"
 
 namespace {
 
@@ -31,6 +35,24 @@ class EmptyAccessKeyService final
   }
 };
 
+class EmptySignatureService final
+    : public identity::v1::SignatureService::
+          WithRawCallbackMethod_VerifySignature<
+              identity::v1::SignatureService::Service> {
+ public:
+  grpc::ServerUnaryReactor* VerifySignature(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer*,
+      grpc::ByteBuffer* response) override {
+    // A fixed verdict, {valid: true}, so the load generator's check of the
+    // verdict passes as it does against identityd.
+    grpc::Slice valid{std::string("\x08\x01", 2)};
+    *response = grpc::ByteBuffer(&valid, 1);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +64,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   EmptyAccessKeyService service;
+  EmptySignatureService signatures;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -49,6 +72,7 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 * 1024);
   builder.RegisterService(&service);
+  builder.RegisterService(&signatures);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "cannot listen on %s\n", listen.c_str());
