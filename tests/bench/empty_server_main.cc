@@ -6,15 +6,26 @@
 // second is the floor for the same request bytes as a replayed
 // VerifySignature: what gRPC alone costs to carry them. Prints "port <n>"
 // on stdout once serving; stops on SIGTERM/SIGINT.
+//
+//   identity_bench_server [LISTEN] [--relay]
+//
+// --relay: behind identityd's front door (service/connection_relay.h, its
+// default limits) as identityd serves, gRPC on no port of its own: the
+// floor plus what the relay costs, so that a run can tell the two apart.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
 
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/signature_service.grpc.pb.h"
+#include "service/connection_relay.h"
+#include "service/logger.h"
 
 namespace {
 
@@ -57,6 +68,7 @@ class EmptySignatureService final
 
 int main(int argc, char** argv) {
   const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:0";
+  const bool relayed = argc > 2 && std::strcmp(argv[2], "--relay") == 0;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -69,11 +81,38 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor;
+  if (relayed) {
+    acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+        grpc::InsecureServerCredentials());
+  } else {
+    builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  }
   builder.SetMaxReceiveMessageSize(64 * 1024);
   builder.RegisterService(&service);
   builder.RegisterService(&signatures);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  identity::service::Logger logger(stderr,
+                                   identity::service::LogLevel::kWarning);
+  std::unique_ptr<identity::service::ConnectionRelay> relay;
+  if (server != nullptr && relayed) {
+    identity::service::ConnectionRelayOptions options;
+    options.listen_address = listen;
+    options.hand_to_backend = [acceptor](int listener_fd, int fd) {
+      grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters
+          connection;
+      connection.listener_fd = listener_fd;
+      connection.fd = fd;
+      acceptor->HandleNewConnection(&connection);
+    };
+    absl::StatusOr<std::unique_ptr<identity::service::ConnectionRelay>>
+        started = identity::service::ConnectionRelay::Start(options, logger);
+    if (started.ok()) {
+      relay = *std::move(started);
+      port = relay->port();
+    }
+  }
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "cannot listen on %s\n", listen.c_str());
     return 1;
@@ -82,6 +121,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  if (relay != nullptr) relay->Stop();
   server->Shutdown();
   return 0;
 }

@@ -140,6 +140,15 @@ for _ in $(seq 1 300); do
   sleep 0.01
 done
 floor_port=$(grep -o '[0-9]*' "$work/floor.port")
+# The same floor behind identityd's front door (service/connection_relay.h),
+# to tell what the relay costs from what identityd's handlers cost.
+"$floor_server" 127.0.0.1:0 --relay > "$work/floor-relay.port" &
+pids+=("$!")
+for _ in $(seq 1 300); do
+  grep -q port "$work/floor-relay.port" 2> /dev/null && break
+  sleep 0.01
+done
+floor_relay_port=$(grep -o '[0-9]*' "$work/floor-relay.port")
 "$bench" --scenario=argon2 --argon2_iterations="$argon2_iterations" >> "$results"
 
 # Cross-check with a load generator we did not write: h2load sending
@@ -157,6 +166,9 @@ printf '\0\0\0\0\0' > "$work/empty.grpc"
 for round in $(seq 1 "$rounds"); do
   "$bench" --scenario=empty --target="127.0.0.1:$floor_port" \
     --concurrency="$concurrency" "${timing[@]}" | record "$round"
+  "$bench" --scenario=empty --target="127.0.0.1:$floor_relay_port" \
+    --concurrency="$concurrency" "${timing[@]}" |
+    sed 's/"empty"/"empty_relay"/' | record "$round"
   # The same floor, for the bytes of a replayed VerifySignature request.
   for scheme in sigv4 obs; do
     "$bench" --scenario="empty_verify_$scheme" --target="127.0.0.1:$floor_port" \
@@ -271,6 +283,7 @@ echo
 echo "| figure | measured | ratio | target |"
 echo "| --- | --- | --- | --- |"
 echo "| E: empty handler, bench server | $(over_rounds rps empty "" "" 0) req/s, p99 $(over_rounds p99_ms empty "" "" 2) ms | 1 | |"
+echo "| E behind identityd's relay | $(over_rounds rps empty_relay "" "" 0) req/s, p99 $(over_rounds p99_ms empty_relay "" "" 2) ms | $(over_rounds rps empty_relay rps empty) x E | what the front door costs |"
 echo "| identityd Health/Check | $(over_rounds rps health "" "" 0) req/s | $(over_rounds rps health rps empty) x E | |"
 echo "| ListAccessKeys, Bearer | $(over_rounds rps list_bearer "" "" 0) req/s | $(over_rounds rps list_bearer rps empty) x E | >= 0.85 |"
 echo "| ListAccessKeys p99 | $(over_rounds p99_ms list_bearer "" "" 2) ms | $(over_rounds p99_ms list_bearer p99_ms empty) x E p99 | <= 1.2 |"
@@ -306,7 +319,7 @@ if [[ -n "$out" ]]; then
   echo "JSON: $out"
 fi
 # A run that could not measure something fails (the smoke test relies on it).
-for name in argon2 empty empty_verify_sigv4 empty_verify_obs health list_bearer create_basic list_under_create \
+for name in argon2 empty empty_relay empty_verify_sigv4 empty_verify_obs health list_bearer create_basic list_under_create \
   list_bearer_metrics list_bearer_quiet; do
   grep -q "\"name\":\"$name\"" "$results" || { echo "missing $name" >&2; exit 1; }
 done
