@@ -1,5 +1,7 @@
 #include "auth/signature_parser.h"
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "auth/uri_encoding.h"
 
 namespace identity::auth {
@@ -341,7 +344,55 @@ ParseResult ParseV2Query(const QueryParams& query, ParsedSignature parsed) {
 
 }  // namespace
 
+namespace {
+
+// The IMF-fixdate every SDK sends ("Tue, 01 Dec 2026 22:36:44 GMT"), by
+// hand: absl::ParseTime took 5 % of a V2 verification's CPU (it is called
+// twice a request). Exact-case names and two-digit fields only; anything
+// else (and any date this refuses) is left to ParseTime's formats below.
+bool ParseImfFixdate(absl::string_view text, absl::Time& out) {
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' ||
+      text[11] != ' ' || text[16] != ' ' || text[19] != ':' ||
+      text[22] != ':' || text.substr(25) != " GMT") {
+    return false;
+  }
+  static constexpr absl::string_view kDays[] = {"Mon", "Tue", "Wed", "Thu",
+                                                "Fri", "Sat", "Sun"};
+  static constexpr absl::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr",
+                                                  "May", "Jun", "Jul", "Aug",
+                                                  "Sep", "Oct", "Nov", "Dec"};
+  if (std::find(std::begin(kDays), std::end(kDays), text.substr(0, 3)) ==
+      std::end(kDays)) {
+    return false;
+  }
+  const auto month_at =
+      std::find(std::begin(kMonths), std::end(kMonths), text.substr(8, 3));
+  if (month_at == std::end(kMonths)) return false;
+  const int month = static_cast<int>(month_at - std::begin(kMonths)) + 1;
+  for (size_t at : {5, 12, 17, 20, 23}) {
+    if (!IsDigits(text.substr(at, at == 12 ? 4 : 2))) return false;
+  }
+  auto number = [text](size_t at, size_t size) {
+    int value = 0;
+    for (char c : text.substr(at, size)) value = value * 10 + (c - '0');
+    return value;
+  };
+  const int day = number(5, 2), hour = number(17, 2), minute = number(20, 2),
+            second = number(23, 2);
+  const absl::CivilSecond civil(number(12, 4), month, day, hour, minute,
+                                second);
+  if (civil.month() != month || civil.day() != day || civil.hour() != hour ||
+      civil.minute() != minute || civil.second() != second) {
+    return false;
+  }
+  out = absl::FromCivil(civil, absl::UTCTimeZone());
+  return true;
+}
+
+}  // namespace
+
 bool ParseHttpDate(absl::string_view text, absl::Time& out) {
+  if (ParseImfFixdate(text, out)) return true;
   std::string error;
   for (const char* format :
        {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",

@@ -1,5 +1,6 @@
 #include "auth/signature_parser.h"
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace identity::auth {
@@ -125,6 +126,36 @@ TEST(SignatureParser, ParsesHttpDates) {
   EXPECT_EQ(absl::ToUnixSeconds(time), 1796164604);
   EXPECT_FALSE(ParseAmzDate("2026-12-01T22:36:44Z", time));
   EXPECT_FALSE(ParseHttpDate("yesterday", time));
+}
+
+// The IMF-fixdate is parsed by hand: it must agree with absl::ParseTime (the
+// other formats' parser) on every date, and refuse what is no date.
+TEST(SignatureParser, ImfFixdatesAgreeWithAbslParseTime) {
+  const absl::Time start = absl::FromUnixSeconds(0);
+  for (int64_t i = 0; i < 3000; ++i) {
+    // About every 6.1 days over 50 years, at varied times of day.
+    const absl::Time when = start + absl::Seconds(i * 527'011);
+    const std::string text = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", when,
+                                              absl::UTCTimeZone());
+    absl::Time parsed;
+    ASSERT_TRUE(ParseHttpDate(text, parsed)) << text;
+    EXPECT_EQ(parsed, when) << text;
+  }
+  absl::Time time;
+  for (const char* wrong :
+       {"Tue, 31 Feb 2026 22:36:44 GMT", "Tue, 01 Dec 2026 24:36:44 GMT",
+        "Tue, 01 Dec 2026 22:60:44 GMT", "Tue, 01 Dec 2026 22:36:44 UTC",
+        "Tue, 01 Xyz 2026 22:36:44 GMT", "Tue, 0x Dec 2026 22:36:44 GMT",
+        "Tue 01 Dec 2026 22:36:44 GMT"}) {
+    EXPECT_FALSE(ParseHttpDate(wrong, time)) << wrong;
+  }
+  // Other forms absl still parses: lower-case names, RFC 850, asctime.
+  EXPECT_TRUE(ParseHttpDate("tue, 01 dec 2026 22:36:44 GMT", time));
+  EXPECT_EQ(absl::ToUnixSeconds(time), 1796164604);
+  EXPECT_TRUE(ParseHttpDate("Tuesday, 01-Dec-26 22:36:44 GMT", time));
+  EXPECT_EQ(absl::ToUnixSeconds(time), 1796164604);
+  EXPECT_TRUE(ParseHttpDate("Tue Dec  1 22:36:44 2026", time));
+  EXPECT_EQ(absl::ToUnixSeconds(time), 1796164604);
 }
 
 }  // namespace
