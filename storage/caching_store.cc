@@ -15,13 +15,6 @@ namespace {
 
 using KeyList = std::vector<AccessKeyRecord>;
 
-bool ListHolds(const KeyList& keys, absl::string_view access_key_id) {
-  for (const AccessKeyRecord& key : keys) {
-    if (key.access_key_id() == access_key_id) return true;
-  }
-  return false;
-}
-
 // Entries are aged by a clock that never steps: with the wall clock, a
 // step back by T would let an etcd entry outlive its max_age by T.
 absl::Time MonotonicNow() {
@@ -34,10 +27,21 @@ class CachingStore : public Store {
   CachingStore(std::unique_ptr<Store> inner, CachingStoreOptions options)
       : inner_(std::move(inner)),
         now_(options.now != nullptr ? std::move(options.now) : MonotonicNow),
-        sessions_(options.max_entries, options.max_age),
+        sessions_(options.max_entries, options.max_age,
+                  [](const SessionRecord& session) {
+                    return std::vector<std::string>{session.user_id()};
+                  }),
         users_(options.max_entries, options.max_age),
         keys_(options.max_entries, options.max_age),
-        key_lists_(options.max_entries, options.max_age) {}
+        key_lists_(options.max_entries, options.max_age,
+                   [](const KeyList& keys) {
+                     std::vector<std::string> ids;
+                     ids.reserve(keys.size());
+                     for (const AccessKeyRecord& key : keys) {
+                       ids.push_back(key.access_key_id());
+                     }
+                     return ids;
+                   }) {}
 
   // The cached reads.
 
@@ -253,14 +257,11 @@ class CachingStore : public Store {
   }
 
   void EraseSessionsOf(absl::string_view user_id) {
-    sessions_.EraseIf([&](const SessionRecord& session) {
-      return session.user_id() == user_id;
-    });
+    sessions_.EraseGroup(user_id);
   }
 
   void EraseListsHolding(absl::string_view access_key_id) {
-    key_lists_.EraseIf(
-        [&](const KeyList& keys) { return ListHolds(keys, access_key_id); });
+    key_lists_.EraseGroup(access_key_id);
   }
 
   const std::unique_ptr<Store> inner_;

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "storage/record_cache.h"
 #include "testing/store_engines.h"
 #include "testing/store_records.h"
 
@@ -30,6 +31,49 @@ SessionRecord Session(const std::string& user_id) {
   session.set_expire_time_micros(
       absl::ToUnixMicros(absl::Now() + absl::Hours(1)));
   return session;
+}
+
+// The group index: EraseGroup takes exactly its group's entries, and no
+// group outlives its entries however they leave (replaced, evicted,
+// erased one by one or by predicate).
+TEST(RecordCacheGroups, EraseGroupTakesItsEntriesAndTheIndexFollowsEveryExit) {
+  RecordCache<SessionRecord> cache(
+      /*max_entries=*/4, absl::ZeroDuration(), [](const SessionRecord& s) {
+        return std::vector<std::string>{s.user_id()};
+      });
+  const absl::Time now = absl::Now();
+  auto insert = [&](const std::string& key, const std::string& user) {
+    cache.Insert(key, Session(user), cache.Epoch(), now);
+  };
+  insert("a1", "alice");
+  insert("a2", "alice");
+  insert("b1", "bob");
+  EXPECT_EQ(cache.group_count(), 2u);
+  cache.EraseGroup("alice");
+  EXPECT_FALSE(cache.Find("a1", now).has_value());
+  EXPECT_FALSE(cache.Find("a2", now).has_value());
+  EXPECT_TRUE(cache.Find("b1", now).has_value());
+  EXPECT_EQ(cache.group_count(), 1u);
+
+  // Replaced under another group: only the new group holds it.
+  insert("b1", "carol");
+  cache.EraseGroup("bob");
+  EXPECT_TRUE(cache.Find("b1", now).has_value());
+  cache.EraseGroup("carol");
+  EXPECT_FALSE(cache.Find("b1", now).has_value());
+  EXPECT_EQ(cache.group_count(), 0u);
+
+  // Evicted when full (4 entries), erased by key and by predicate.
+  for (int i = 0; i < 6; ++i)
+    insert(absl::StrCat("k", i), absl::StrCat("u", i));
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.group_count(), 4u);
+  cache.Erase("k5");
+  cache.EraseIf([](const SessionRecord& s) { return s.user_id() == "u4"; });
+  EXPECT_EQ(cache.group_count(), cache.size());
+  cache.EraseIf([](const SessionRecord&) { return true; });
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.group_count(), 0u);
 }
 
 class CachingStoreTest : public testing::StoreEngineTest {
