@@ -61,11 +61,11 @@ class CallRunner {
   template <typename Request, typename Response>
   using Handler = std::function<absl::Status(const auth::Principal& caller,
                                              const Request&, Response&)>;
-  // A handler that also notes fields for the access-log line.
+  // A handler that also notes fields for the access-log line. It may take
+  // the request's fields: the request is not used after it.
   template <typename Request, typename Response>
-  using NotingHandler =
-      std::function<absl::Status(const auth::Principal& caller, const Request&,
-                                 Response&, AccessLogNote&)>;
+  using NotingHandler = std::function<absl::Status(
+      const auth::Principal& caller, Request&, Response&, AccessLogNote&)>;
 
   // Who is at the other end of a call's connection.
   struct CallerConnection {

@@ -1,6 +1,7 @@
 #include "service/signature_service.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "auth/validation.h"
@@ -54,6 +55,21 @@ auth::SignedRequest FromApi(const v1::SignedHttpRequest& request) {
   return out;
 }
 
+auth::SignedRequest FromApi(v1::SignedHttpRequest&& request) {
+  auth::SignedRequest out;
+  out.method = std::move(*request.mutable_method());
+  out.path = std::move(*request.mutable_path());
+  out.query = std::move(*request.mutable_query());
+  out.headers.reserve(request.headers_size());
+  for (v1::HttpHeader& header : *request.mutable_headers()) {
+    out.headers.push_back({std::move(*header.mutable_name()),
+                           std::move(*header.mutable_value())});
+  }
+  out.payload_sha256 = std::move(*request.mutable_payload_sha256());
+  out.bucket = std::move(*request.mutable_bucket());
+  return out;
+}
+
 void ToApi(const auth::SignatureVerdict& verdict,
            v1::VerifySignatureResponse* out) {
   out->set_valid(verdict.valid);
@@ -81,10 +97,10 @@ grpc::ServerUnaryReactor* SignatureServiceImpl::VerifySignature(
       .RunNotingUnary<v1::VerifySignatureRequest, v1::VerifySignatureResponse>(
           context, "VerifySignature", request, response,
           [this](const auth::Principal& caller,
-                 const v1::VerifySignatureRequest& request,
+                 v1::VerifySignatureRequest& request,
                  v1::VerifySignatureResponse& response, AccessLogNote& note) {
-            absl::StatusOr<auth::SignatureVerdict> verdict =
-                verifier_.Verify(caller, FromApi(request.request()));
+            absl::StatusOr<auth::SignatureVerdict> verdict = verifier_.Verify(
+                caller, FromApi(std::move(*request.mutable_request())));
             if (!verdict.ok()) {
               note.result = "error";
               if (metrics_ != nullptr) {
