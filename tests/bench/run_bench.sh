@@ -132,23 +132,24 @@ over_rounds() {
     }'
 }
 
+# Starts the floor server with arguments $2...; sets the variable named $1
+# to its port.
+start_floor() {
+  local name="$1" file="$work/floor-$1.port"
+  shift
+  "$floor_server" 127.0.0.1:0 "$@" > "$file" &
+  pids+=("$!")
+  for _ in $(seq 1 300); do
+    grep -q port "$file" 2> /dev/null && break
+    sleep 0.01
+  done
+  printf -v "$name" '%s' "$(grep -o '[0-9]*' "$file")"
+}
 # The floor: an empty handler on the same gRPC setup.
-"$floor_server" 127.0.0.1:0 > "$work/floor.port" &
-pids+=("$!")
-for _ in $(seq 1 300); do
-  grep -q port "$work/floor.port" 2> /dev/null && break
-  sleep 0.01
-done
-floor_port=$(grep -o '[0-9]*' "$work/floor.port")
+start_floor floor_port
 # The same floor behind identityd's front door (service/connection_relay.h),
 # to tell what the relay costs from what identityd's handlers cost.
-"$floor_server" 127.0.0.1:0 --relay > "$work/floor-relay.port" &
-pids+=("$!")
-for _ in $(seq 1 300); do
-  grep -q port "$work/floor-relay.port" 2> /dev/null && break
-  sleep 0.01
-done
-floor_relay_port=$(grep -o '[0-9]*' "$work/floor-relay.port")
+start_floor floor_relay_port --relay
 "$bench" --scenario=argon2 --argon2_iterations="$argon2_iterations" >> "$results"
 
 # Cross-check with a load generator we did not write: h2load sending
