@@ -14,6 +14,8 @@ cd build-fuzz
 # benchmark tools are not built here (IDENTITY_BENCH=OFF): they measure
 # nothing under ASan. The HTTP/2 flood tests assert resident memory, which
 # ASan's shadow memory and quarantine make meaningless: gcc build only.
+# Twice as many tests as cores at a time, as in deploy/test.sh: many wait
+# on sockets, child processes and etcd.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest -j"$(nproc)" --output-on-failure --timeout 900 \
+  ctest -j"$(($(nproc) * 2))" --output-on-failure --timeout 900 \
   -E '^(clang_format_is_applied|hostile_network_(open_streams|rapid_reset)(_tls)?)$'
