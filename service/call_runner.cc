@@ -66,48 +66,6 @@ std::vector<std::string> CertificateSubjects(
   return subjects;
 }
 
-// absl::StatusCodeToString without its allocation (a call's log line).
-absl::string_view StatusCodeName(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return "OK";
-    case absl::StatusCode::kCancelled:
-      return "CANCELLED";
-    case absl::StatusCode::kUnknown:
-      return "UNKNOWN";
-    case absl::StatusCode::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded:
-      return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound:
-      return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists:
-      return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kFailedPrecondition:
-      return "FAILED_PRECONDITION";
-    case absl::StatusCode::kAborted:
-      return "ABORTED";
-    case absl::StatusCode::kOutOfRange:
-      return "OUT_OF_RANGE";
-    case absl::StatusCode::kUnimplemented:
-      return "UNIMPLEMENTED";
-    case absl::StatusCode::kInternal:
-      return "INTERNAL";
-    case absl::StatusCode::kUnavailable:
-      return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss:
-      return "DATA_LOSS";
-    case absl::StatusCode::kUnauthenticated:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 absl::Status Busy() {
   return absl::ResourceExhaustedError(
       "server busy: too many calls queued; retry with backoff");
@@ -157,12 +115,6 @@ std::optional<CallRunner::CallerConnection> CallRunner::Caller(
   return CallerConnection{context.peer(), CertificateSubjects(context)};
 }
 
-std::string CallRunner::LoggedPeer(
-    const grpc::CallbackServerContext& context) const {
-  std::optional<CallerConnection> caller = Caller(context);
-  return caller.has_value() ? std::move(caller->peer) : context.peer();
-}
-
 std::string CallRunner::RequestId(const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("x-request-id");
@@ -174,12 +126,11 @@ std::string CallRunner::RequestId(const grpc::CallbackServerContext& context) {
                       absl::Hex(++request_counter_, absl::kZeroPad8));
 }
 
-void CallRunner::Finish(grpc::CallbackServerContext* context,
-                        grpc::ServerUnaryReactor* reactor,
+void CallRunner::Finish(grpc::ServerUnaryReactor* reactor,
                         absl::string_view method, absl::Time start,
                         absl::string_view request_id, absl::string_view user,
-                        const absl::Status& status, const AccessLogNote* note,
-                        const std::string* peer) {
+                        absl::string_view peer, const absl::Status& status,
+                        const AccessLogNote* note) {
   const absl::Duration latency = absl::Now() - start;
   if (IsStorageFault(status)) {
     logger_.Warning("storage_fault", {{"method", method},
@@ -202,14 +153,11 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
     const absl::string_view latency_field(
         latency_ms,
         std::min<size_t>(std::max(latency_size, 0), sizeof(latency_ms) - 1));
-    const absl::string_view code = StatusCodeName(status.code());
-    const std::string looked_up =
-        peer != nullptr ? std::string() : LoggedPeer(*context);
-    const absl::string_view logged_peer = peer != nullptr ? *peer : looked_up;
+    const std::string code = absl::StatusCodeToString(status.code());
     if (note != nullptr) {
       logger_.Info("rpc", {{"method", method},
                            {"request_id", request_id},
-                           {"peer", logged_peer},
+                           {"peer", peer},
                            {"user", user},
                            {"code", code},
                            {"access_key_id", note->access_key_id},
@@ -218,7 +166,7 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
     } else {
       logger_.Info("rpc", {{"method", method},
                            {"request_id", request_id},
-                           {"peer", logged_peer},
+                           {"peer", peer},
                            {"user", user},
                            {"code", code},
                            {"latency_ms", latency_field}});
@@ -229,8 +177,8 @@ void CallRunner::Finish(grpc::CallbackServerContext* context,
 }
 
 void CallRunner::Finish(const Call& call, const absl::Status& status) {
-  Finish(call.context, call.reactor, call.method, call.start, call.request_id,
-         call.user, status, call.note.get(), &call.peer);
+  Finish(call.reactor, call.method, call.start, call.request_id, call.user,
+         call.peer, status, call.note.get());
 }
 
 absl::Status CallRunner::StillWanted(
@@ -275,25 +223,26 @@ grpc::ServerUnaryReactor* CallRunner::Run(
   std::string request_id = RequestId(*context);
   // Sent back so a client can quote it when asking about a call.
   context->AddInitialMetadata("x-request-id", request_id);
+  // Taken now, while the connection is surely still the relay's; resolved
+  // once, for the credentials and the log line.
+  std::optional<CallerConnection> caller = Caller(*context);
+  std::string peer = caller.has_value() ? caller->peer : context->peer();
   if (!decoded.ok()) {
-    Finish(context, reactor, method, start, request_id, "", decoded,
-           note.get());
+    Finish(reactor, method, start, request_id, "", peer, decoded, note.get());
     return reactor;
   }
   absl::StatusOr<auth::Credentials> credentials =
       ParseCredentials(context->client_metadata());
   if (!credentials.ok()) {
-    Finish(context, reactor, method, start, request_id, "",
-           credentials.status(), note.get());
+    Finish(reactor, method, start, request_id, "", peer, credentials.status(),
+           note.get());
     return reactor;
   }
-  // Taken now, while the connection is surely still the relay's.
-  std::optional<CallerConnection> caller = Caller(*context);
   if (!caller.has_value()) {
     // A connection the relay does not hold: gRPC listens on no port, so
     // this is a second line only. It would pass by TLS, the client
     // certificate check and the HTTP/2 limits.
-    Finish(context, reactor, method, start, request_id, "",
+    Finish(reactor, method, start, request_id, "", peer,
            absl::PermissionDeniedError(
                "connect through identityd's listening address (--listen)"),
            note.get());
@@ -304,7 +253,7 @@ grpc::ServerUnaryReactor* CallRunner::Run(
   auto call = std::make_shared<Call>(
       Call{context, reactor, method, start, std::move(request_id),
            *std::move(credentials), std::move(work), std::move(note), "",
-           std::move(caller->peer)});
+           std::move(peer)});
 
   if (!call->credentials.password.has_value()) {
     const bool few_reads =

@@ -169,20 +169,16 @@ class CallRunner {
                                    auth::SecondFactor second_factor);
   // Runs the handler on the session pool, or finishes RESOURCE_EXHAUSTED.
   void SubmitHandler(std::shared_ptr<Call> call, auth::Principal caller);
-  // Answers the call, logs it and counts it. `peer`: the client as
-  // resolved when the call started (null: resolved here).
-  void Finish(grpc::CallbackServerContext* context,
-              grpc::ServerUnaryReactor* reactor, absl::string_view method,
+  // Answers the call, logs it and counts it. `peer`: the client, as
+  // resolved when the call started.
+  void Finish(grpc::ServerUnaryReactor* reactor, absl::string_view method,
               absl::Time start, absl::string_view request_id,
-              absl::string_view user, const absl::Status& status,
-              const AccessLogNote* note = nullptr,
-              const std::string* peer = nullptr);
+              absl::string_view user, absl::string_view peer,
+              const absl::Status& status, const AccessLogNote* note = nullptr);
   void Finish(const Call& call, const absl::Status& status);
   // The client behind the call's connection, through client_peer_.
   std::optional<CallerConnection> Caller(
       const grpc::CallbackServerContext& context) const;
-  // The client's peer string for the access log (gRPC's if unresolved).
-  std::string LoggedPeer(const grpc::CallbackServerContext& context) const;
   // The caller's x-request-id if it is a sane one, else a new id.
   std::string RequestId(const grpc::CallbackServerContext& context);
 
