@@ -41,20 +41,6 @@ v1::SignatureVersion ToApi(auth::SignatureVersion version) {
 
 }  // namespace
 
-auth::SignedRequest FromApi(const v1::SignedHttpRequest& request) {
-  auth::SignedRequest out;
-  out.method = request.method();
-  out.path = request.path();
-  out.query = request.query();
-  out.headers.reserve(request.headers_size());
-  for (const v1::HttpHeader& header : request.headers()) {
-    out.headers.push_back({header.name(), header.value()});
-  }
-  out.payload_sha256 = request.payload_sha256();
-  out.bucket = request.bucket();
-  return out;
-}
-
 auth::SignedRequest FromApi(v1::SignedHttpRequest&& request) {
   auth::SignedRequest out;
   out.method = std::move(*request.mutable_method());

@@ -34,9 +34,8 @@ class SignatureServiceImpl final : public SignatureServiceBase {
   ServerMetrics* const metrics_;
 };
 
-// The API's request as the auth layer's (the second takes its strings
-// instead of copying them), and a verdict as the API's.
-auth::SignedRequest FromApi(const v1::SignedHttpRequest& request);
+// The API's request as the auth layer's (taking its strings, not copying
+// them), and a verdict as the API's.
 auth::SignedRequest FromApi(v1::SignedHttpRequest&& request);
 void ToApi(const auth::SignatureVerdict& verdict,
            v1::VerifySignatureResponse* out);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -51,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] % 2 == 0) {
     identity::v1::VerifySignatureRequest message;
     if (!message.ParseFromString(bytes)) return 0;
-    request = identity::service::FromApi(message.request());
+    request = identity::service::FromApi(std::move(*message.mutable_request()));
   } else {
     request = FromLines(bytes);
   }
