@@ -22,6 +22,7 @@
 #include "auth/key_generator.h"
 #include "service/command_notifier.h"
 #include "service/file_outbox_notifier.h"
+#include "service/grpc_handoff.h"
 #include "storage/caching_store.h"
 #include "storage/etcd/etcd_engine.h"
 #include "storage/rocksdb_store.h"
@@ -608,14 +609,7 @@ absl::Status IdentityServer::Init(const ServerConfig& config, Logger& logger) {
   }
   ConnectionRelayOptions relay_options;
   relay_options.listen_address = config.listen_address;
-  relay_options.hand_to_backend = [acceptor](int listener_fd, int fd) {
-    grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters
-        connection;
-    connection.listener_fd = listener_fd;
-    connection.fd = fd;
-    // Closes fd itself once gRPC is shut down.
-    acceptor->HandleNewConnection(&connection);
-  };
+  relay_options.hand_to_backend = HandToGrpc(acceptor);
   relay_options.max_connections = config.max_connections;
   relay_options.tls = *std::move(tls);
   relay_options.tls_handshake_timeout = config.tls_handshake_timeout;

@@ -224,11 +224,10 @@ v1::VerifySignatureRequest SignedRequest(bool sigv4, const std::string& key_id,
 
 // Replays `request` (a verifier's call) from every slot until the run ends;
 // prints the report named `name`.
-void Verify(grpc::Channel& channel, const std::string& name,
-            const v1::VerifySignatureRequest& request, const std::string& token,
-            int concurrency) {
-  auto signatures = v1::SignatureService::NewStub(
-      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+void Verify(const std::shared_ptr<grpc::Channel>& channel,
+            const std::string& name, const v1::VerifySignatureRequest& request,
+            const std::string& token, int concurrency) {
+  auto signatures = v1::SignatureService::NewStub(channel);
   StartCall verify = [&](int, std::function<void(grpc::Status)> done) {
     auto call = std::make_shared<
         Call<v1::VerifySignatureRequest, v1::VerifySignatureResponse>>();
@@ -298,7 +297,7 @@ int Main() {
   if (scenario == "empty_verify_sigv4" || scenario == "empty_verify_obs") {
     // The bytes of a replayed request, sent to the empty handler: a key id,
     // secret and session token of the real ones' sizes.
-    Verify(*channel, scenario,
+    Verify(channel, scenario,
            SignedRequest(scenario == "empty_verify_sigv4",
                          "AKIDEMPTYFLOOR000000", std::string(40, 's')),
            "idt_" + std::string(43, 't'), concurrency);
@@ -364,7 +363,7 @@ int Main() {
       return 1;
     }
     const std::string admin_token = Login(*sessions, "admin", admin_password);
-    Verify(*channel, scenario,
+    Verify(channel, scenario,
            SignedRequest(scenario == "verify_sigv4",
                          key.access_key().access_key_id(),
                          key.secret_access_key()),

@@ -25,6 +25,7 @@
 #include "identity/v1/access_key_service.grpc.pb.h"
 #include "identity/v1/signature_service.grpc.pb.h"
 #include "service/connection_relay.h"
+#include "service/grpc_handoff.h"
 #include "service/logger.h"
 
 namespace {
@@ -99,13 +100,7 @@ int main(int argc, char** argv) {
   if (server != nullptr && relayed) {
     identity::service::ConnectionRelayOptions options;
     options.listen_address = listen;
-    options.hand_to_backend = [acceptor](int listener_fd, int fd) {
-      grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters
-          connection;
-      connection.listener_fd = listener_fd;
-      connection.fd = fd;
-      acceptor->HandleNewConnection(&connection);
-    };
+    options.hand_to_backend = identity::service::HandToGrpc(acceptor);
     absl::StatusOr<std::unique_ptr<identity::service::ConnectionRelay>>
         started = identity::service::ConnectionRelay::Start(options, logger);
     if (started.ok()) {
