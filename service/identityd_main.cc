@@ -25,7 +25,7 @@
 #include "service/host_rewrap.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
-#include "service/process_memory.h"
+#include "service/server_process.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port).");
@@ -462,7 +462,7 @@ int RewrapCommand() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  identity::service::ConfigureAllocatorForServer();
+  identity::service::ConfigureServerProcess();
   absl::SetProgramUsageMessage(
       "identityd: IAM users and their access keys over gRPC.\n"
       "  identityd --data_dir=DIR --master_key_file=FILE [--listen=HOST:PORT]\n"

@@ -27,6 +27,7 @@
 #include "service/connection_relay.h"
 #include "service/grpc_handoff.h"
 #include "service/logger.h"
+#include "service/server_process.h"
 
 namespace {
 
@@ -68,6 +69,8 @@ class EmptySignatureService final
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As identityd: the floor runs under the same process settings.
+  identity::service::ConfigureServerProcess();
   const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:0";
   const bool relayed = argc > 2 && std::strcmp(argv[2], "--relay") == 0;
   sigset_t stop_signals;
