@@ -412,7 +412,8 @@ def issue_client_certificate(certs, name):
     issues them), for a client that is no service principal."""
     d = certs.dir
     subprocess.run(
-        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-sha256",
+        ["openssl", "req", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-sha256",
          "-subj", "/CN=" + name, "-keyout", os.path.join(d, name + ".key"),
          "-out", os.path.join(d, name + ".csr")],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -258,6 +258,25 @@ TEST_F(TlsTest, CreateAndListOverTls) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
+// deploy/dev-certs.sh makes ECDSA keys; a PKI may issue RSA ones.
+TEST_F(TlsTest, RsaCertificateServesToo) {
+  const std::string key = env_.dir().Join("rsa.key");
+  const std::string cert = env_.dir().Join("rsa.pem");
+  ASSERT_EQ(
+      std::system(absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes "
+                               "-sha256 -days 2 -subj /CN=localhost -addext "
+                               "subjectAltName=DNS:localhost -keyout ",
+                               key, " -out ", cert, " 2> /dev/null")
+                      .c_str()),
+      0);
+  env_.config().tls_cert_file = cert;
+  env_.config().tls_key_file = key;
+  env_.UseChannelCredentials(Tls(cert), "localhost");
+  env_.Start();
+  env_.CreateUser("alice", kAlicePassword);
+  ASSERT_TRUE(CreateKey("alice", kAlicePassword, "").ok());
+}
+
 TEST_F(TlsTest, MutualTlsServiceAdminActsForAnyUser) {
   ServeTls(/*mutual=*/true, "# services\nci-service admin\n");
   UseOurClientCertificate();
