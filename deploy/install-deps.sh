@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config clang-format
+  # Faster builds: the Ninja generator (deploy/build-env.sh) and the lld linker.
+  ninja-build lld
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libargon2-dev libssl-dev
   libgtest-dev libgmock-dev

@@ -6,6 +6,7 @@
 # there. A sanitizer report fails the test that triggered it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source deploy/build-env.sh
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DIDENTITY_FUZZ=ON \
   -DIDENTITY_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build-fuzz -j"$(nproc)"

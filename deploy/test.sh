@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
+source deploy/build-env.sh  # after the install: it looks for ninja
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIDENTITY_WERROR=ON
 cmake --build build -j"$(nproc)"
 # Twice as many tests as cores at a time: many of them wait on sockets,
