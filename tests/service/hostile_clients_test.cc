@@ -19,6 +19,7 @@
 #include "service/connection_relay.h"
 #include "service/identity_server.h"
 #include "service/logger.h"
+#include "testing/loopback_socket.h"
 #include "testing/server_env.h"
 
 namespace identity::service {
@@ -128,14 +129,8 @@ TEST_F(HostileClientsTest, ThousandsOfConnectionsOpenedAndDropped) {
   }
   // Raw TCP: connect, write bytes that are not HTTP/2, hang up.
   for (int i = 0; i < 500; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = testing::ConnectLoopback(env_.server().port());
     ASSERT_GE(fd, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(
-        connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
     const std::string junk = i % 2 == 0 ? "GET / HTTP/1.1\r\n\r\n"
                                         : std::string(64, static_cast<char>(i));
     EXPECT_EQ(write(fd, junk.data(), junk.size()),
@@ -159,14 +154,8 @@ TEST_F(HostileClientsTest, ThousandsOfConnectionsOpenedAndDropped) {
 TEST_F(HostileClientsTest, ClientThatNeverClosesIsClosedAfterTheBackendEnds) {
   ASSERT_TRUE(ListKeys().ok());
   const int before = env_.server().relay_stats().connections;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = testing::ConnectLoopback(env_.server().port());
   ASSERT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
   const std::string junk(24, 'x');  // a preface that is not HTTP/2's
   ASSERT_EQ(write(fd, junk.data(), junk.size()),
             static_cast<ssize_t>(junk.size()));
@@ -199,14 +188,8 @@ TEST_F(HostileClientsTest, ClientThatNeverClosesIsClosedAfterTheBackendEnds) {
 // judge frame lengths; it passes the frame on and gRPC decides.
 TEST_F(HostileClientsTest, LongFramesArePassedToGrpcNotJudgedByTheRelay) {
   ASSERT_TRUE(ListKeys().ok());
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = testing::ConnectLoopback(env_.server().port());
   ASSERT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(env_.server().port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
   std::string bytes = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   bytes += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS
   // A PING-sized frame type with a 1 MiB length (an unknown type 0x20,
@@ -261,13 +244,8 @@ TEST(ConnectionRelaySourceTest, RefusesToStartWhereSourcesAreNotLocal) {
   };
   relay = ConnectionRelay::Start(options, logger);
   ASSERT_TRUE(relay.ok()) << relay.status();
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>((*relay)->port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
+  const int fd = testing::ConnectLoopback((*relay)->port());
+  ASSERT_GE(fd, 0);
   ASSERT_TRUE(handed.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_TRUE(absl::StartsWith(grpc_side_peer, "ipv4:127.0.0.1:"))
       << grpc_side_peer;

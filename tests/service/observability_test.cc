@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "testing/fakes.h"
+#include "testing/loopback_socket.h"
 #include "testing/server_env.h"
 
 namespace identity {
@@ -26,45 +27,22 @@ using testing::FakeClock;
 using testing::kAdminPassword;
 using testing::ServerEnv;
 
-// A TCP connection to 127.0.0.1:port; -1 on failure.
-int ConnectTo(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // GET http://127.0.0.1:port/metrics, the body; empty on failure or when
 // no answer came within `timeout_seconds`.
 std::string ScrapeMetrics(int port, int timeout_seconds = 30) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = testing::ConnectLoopback(port);
   if (fd < 0) return "";
   const timeval timeout{timeout_seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ==
-      0) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
-        response.append(buffer, static_cast<size_t>(n));
-      }
+  const std::string request =
+      "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (write(fd, request.data(), request.size()) ==
+      static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+      response.append(buffer, static_cast<size_t>(n));
     }
   }
   close(fd);
@@ -210,7 +188,7 @@ TEST(ObservabilityTest, MetricsAreScrapedWhileOtherClientsStall) {
   // endpoint's only thread for civetweb's 30 s request timeout.
   std::vector<int> stalled;
   for (int i = 0; i < 3; ++i) {
-    const int fd = ConnectTo(port);
+    const int fd = testing::ConnectLoopback(port);
     ASSERT_GE(fd, 0);
     const std::string half = "GET /metrics HTTP/1.1\r\nHost: x";
     ASSERT_EQ(write(fd, half.data(), half.size()),

@@ -1,9 +1,7 @@
 // TLS and mTLS: identityd in process with certificates from
 // deploy/dev-certs.sh, clients over TLS, with certificates of the same CA
 // and of another, and the plaintext-beyond-loopback guard.
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/identity_server.h"
+#include "testing/loopback_socket.h"
 #include "testing/server_env.h"
 #include "testing/temp_dir.h"
 
@@ -126,13 +125,8 @@ std::vector<int> OwnLoopbackListeners() {
 
 // A TCP connection to 127.0.0.1:port that sends `bytes` and then nothing.
 int ConnectAndSend(int port, absl::string_view bytes = "") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
+  const int fd = testing::ConnectLoopback(port);
+  EXPECT_GE(fd, 0);
   if (!bytes.empty()) {
     EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
@@ -142,17 +136,8 @@ int ConnectAndSend(int port, absl::string_view bytes = "") {
 
 // A connection to `port` from `source` (a 127.x.y.z address).
 int ConnectFrom(const char* source, int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &from.sin_addr);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)), 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
+  const int fd = testing::ConnectLoopback(port, source);
+  EXPECT_GE(fd, 0);
   return fd;
 }
 

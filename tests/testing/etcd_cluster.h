@@ -1,11 +1,8 @@
 #ifndef IDENTITY_TESTS_TESTING_ETCD_CLUSTER_H_
 #define IDENTITY_TESTS_TESTING_ETCD_CLUSTER_H_
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,26 +16,10 @@
 #include "absl/time/time.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "testing/child_process.h"
+#include "testing/loopback_socket.h"
 #include "testing/temp_dir.h"
 
 namespace identity::testing {
-
-// A free TCP port on 127.0.0.1 (bound, then released for the caller).
-inline int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t size = sizeof(address);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // A 3-member etcd cluster (Debian's /usr/bin/etcd) on loopback, with its
 // data under a temp dir; members can be killed and restarted. Elections are
@@ -183,15 +164,10 @@ class EtcdCluster {
 
  private:
   static bool Accepts(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    const bool accepted = connect(fd, reinterpret_cast<sockaddr*>(&address),
-                                  sizeof(address)) == 0;
+    const int fd = ConnectLoopback(port);
+    if (fd < 0) return false;
     close(fd);
-    return accepted;
+    return true;
   }
   static std::string Address(int port) {
     return absl::StrCat("127.0.0.1:", port);
