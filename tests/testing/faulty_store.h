@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "absl/synchronization/notification.h"
 #include "storage/store.h"
 
 namespace identity::testing {
@@ -17,6 +18,9 @@ class FaultyStore final : public storage::Store {
   // While set, UpdateAccessKeys writes the first half of its keys, then
   // answers Unavailable: a batch whose later transaction failed.
   std::atomic<bool> fail_batches_halfway{false};
+  // When set, UpdateAccessKeys waits for it before writing: a batch that is
+  // still running for as long as the test wants.
+  absl::Notification* hold_batches_until = nullptr;
 
   absl::Status CreateUser(const storage::UserRecord& user,
                           const storage::AuditEvents& audit) override {
@@ -72,6 +76,9 @@ class FaultyStore final : public storage::Store {
   absl::StatusOr<std::vector<std::string>> UpdateAccessKeys(
       const std::vector<std::string>& ids, const AccessKeyBatchMutation& mutate,
       const storage::AuditEvents& audit) override {
+    if (hold_batches_until != nullptr) {
+      hold_batches_until->WaitForNotification();
+    }
     if (fail_writes) return Fault();
     if (fail_batches_halfway && ids.size() > 1) {
       const std::vector<std::string> half(ids.begin(),
