@@ -24,7 +24,7 @@ using testing::User;
 
 constexpr int kMaxSessions = 100;
 
-SessionRecord Session(const std::string& user_id) {
+SessionRecord SessionOf(const std::string& user_id) {
   SessionRecord session;
   session.set_user_id(user_id);
   session.set_create_time_micros(absl::ToUnixMicros(absl::Now()));
@@ -43,7 +43,7 @@ TEST(RecordCacheGroups, EraseGroupTakesItsEntriesAndTheIndexFollowsEveryExit) {
       });
   const absl::Time now = absl::Now();
   auto insert = [&](const std::string& key, const std::string& user) {
-    cache.Insert(key, Session(user), cache.Epoch(), now);
+    cache.Insert(key, SessionOf(user), cache.Epoch(), now);
   };
   insert("a1", "alice");
   insert("a2", "alice");
@@ -99,7 +99,7 @@ class CachingStoreTest : public testing::StoreEngineTest {
     ASSERT_TRUE(user.ok());
     ASSERT_TRUE(store_
                     ->CreateSession(
-                        hash, Session(user_id),
+                        hash, SessionOf(user_id),
                         CredentialCheck{user_id, user->credential_version()},
                         max_sessions, {})
                     .ok());
@@ -273,7 +273,7 @@ TEST_P(CachingStoreReplicasTest, RevocationOnOneReplicaReachesTheOther) {
   std::unique_ptr<Store> b = NewCachingStore(OpenStore(false), options);
   ASSERT_TRUE(a->CreateUser(User("u1", "alice"), {}).ok());
   ASSERT_TRUE(
-      a->CreateSession("h1", Session("u1"), CredentialCheck{"u1", 0}, 10, {})
+      a->CreateSession("h1", SessionOf("u1"), CredentialCheck{"u1", 0}, 10, {})
           .ok());
   ASSERT_TRUE(b->GetSession("h1").ok());  // cached on b
   ASSERT_TRUE(a->DeleteSession("h1").ok());

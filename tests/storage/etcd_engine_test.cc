@@ -19,7 +19,7 @@ namespace {
 using testing::Key;
 using testing::User;
 
-SessionRecord Session(const std::string& user_id, int64_t created) {
+SessionRecord SessionCreatedAt(const std::string& user_id, int64_t created) {
   SessionRecord session;
   session.set_user_id(user_id);
   session.set_create_time_micros(created);
@@ -68,7 +68,8 @@ TEST_F(EtcdEngineTest, TwoStoresOnOneClusterKeepTheKeyLimit) {
   EXPECT_EQ(b->ListAccessKeys("U1").value().size(), 2u);
   // A session written through one is read and ended through the other.
   ASSERT_TRUE(
-      a->CreateSession("h1", Session("U1", 1), {"U1", 0}, 100, {}).ok());
+      a->CreateSession("h1", SessionCreatedAt("U1", 1), {"U1", 0}, 100, {})
+          .ok());
   EXPECT_TRUE(b->GetSession("h1").ok());
   ASSERT_TRUE(b->DeleteSession("h1").ok());
   EXPECT_TRUE(absl::IsNotFound(a->GetSession("h1").status()));
@@ -89,8 +90,9 @@ TEST_F(EtcdEngineTest, AChangeOverEtcdsOperationLimitWritesNothing) {
   ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(store
-                    ->CreateSession(absl::StrCat("h", i), Session("U1", i),
-                                    {"U1", 0}, 100, {})
+                    ->CreateSession(absl::StrCat("h", i),
+                                    SessionCreatedAt("U1", i), {"U1", 0}, 100,
+                                    {})
                     .ok());
   }
   // 20 session records, the index, the user and their name: over 16.

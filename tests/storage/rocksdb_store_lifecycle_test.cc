@@ -17,7 +17,7 @@ namespace {
 using testing::Key;
 using testing::User;
 
-SessionRecord Session(const std::string& user_id, int64_t expire) {
+SessionRecord SessionExpiringAt(const std::string& user_id, int64_t expire) {
   SessionRecord session;
   session.set_user_id(user_id);
   session.set_expire_time_micros(expire);
@@ -139,9 +139,10 @@ TEST_P(StoreLifecycleTest, TwoAdminsDemotingEachOtherLeaveOne) {
 TEST_P(StoreLifecycleTest, DeleteUserTakesKeysSessionsAndName) {
   ASSERT_TRUE(
       store_->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
-  ASSERT_TRUE(
-      store_->CreateSession("hash-1", Session("U1", 100), {"U1", 0}, 100, {})
-          .ok());
+  ASSERT_TRUE(store_
+                  ->CreateSession("hash-1", SessionExpiringAt("U1", 100),
+                                  {"U1", 0}, 100, {})
+                  .ok());
   ASSERT_TRUE(store_->DeleteUser("U1", {}).ok());
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserById("U1").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetUserByName("alice").status()));
@@ -263,17 +264,20 @@ TEST_P(StoreLifecycleTest, ListUsersPagesByName) {
 
 TEST_P(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
   ASSERT_TRUE(store_
-                  ->CreateSession(std::string("h\0a", 3), Session("U1", 100),
-                                  {"U1", 0}, 100, {})
+                  ->CreateSession(std::string("h\0a", 3),
+                                  SessionExpiringAt("U1", 100), {"U1", 0}, 100,
+                                  {})
                   .ok());
-  ASSERT_TRUE(
-      store_->CreateSession("hb", Session("U1", 300), {"U1", 0}, 100, {}).ok());
-  ASSERT_TRUE(
-      store_
-          ->CreateSession("hc", Session("ADMIN1", 300), {"ADMIN1", 0}, 100, {})
-          .ok());
-  EXPECT_TRUE(absl::IsNotFound(
-      store_->CreateSession("hx", Session("NOPE", 300), {"NOPE", 0}, 100, {})));
+  ASSERT_TRUE(store_
+                  ->CreateSession("hb", SessionExpiringAt("U1", 300), {"U1", 0},
+                                  100, {})
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->CreateSession("hc", SessionExpiringAt("ADMIN1", 300),
+                                  {"ADMIN1", 0}, 100, {})
+                  .ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->CreateSession(
+      "hx", SessionExpiringAt("NOPE", 300), {"NOPE", 0}, 100, {})));
   EXPECT_EQ(store_->GetSession(std::string("h\0a", 3)).value().user_id(), "U1");
 
   EXPECT_EQ(store_->PurgeExpiredSessions(200).value(), 1);
@@ -298,7 +302,9 @@ TEST_P(StoreLifecycleTest, SessionsCreateGetDeleteRevokeAndPurge) {
 TEST_P(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
   const CredentialCheck verified{"U1", 0};
   ASSERT_TRUE(
-      store_->CreateSession("h1", Session("U1", 300), verified, 100, {}).ok());
+      store_
+          ->CreateSession("h1", SessionExpiringAt("U1", 300), verified, 100, {})
+          .ok());
   // A password set (a revoking update) bumps the credential version...
   UserRecord reset =
       store_
@@ -307,16 +313,18 @@ TEST_P(StoreLifecycleTest, RevokingUpdateFailsSessionsAndKeysVerifiedBefore) {
           .value();
   EXPECT_EQ(reset.credential_version(), 1);
   // ...so what was verified before it can no longer commit.
-  EXPECT_TRUE(absl::IsAborted(
-      store_->CreateSession("h2", Session("U1", 300), verified, 100, {})));
+  EXPECT_TRUE(absl::IsAborted(store_->CreateSession(
+      "h2", SessionExpiringAt("U1", 300), verified, 100, {})));
   EXPECT_TRUE(absl::IsAborted(
       store_->CreateAccessKey(Key("K1", "U1"), 2, verified, {})));
   EXPECT_TRUE(absl::IsNotFound(store_->GetAccessKey("K1").status()));
   EXPECT_TRUE(absl::IsNotFound(store_->GetSession("h2").status()));
   // The new version commits; an admin acting for alice is checked on the
   // admin's own record.
-  EXPECT_TRUE(
-      store_->CreateSession("h3", Session("U1", 300), {"U1", 1}, 100, {}).ok());
+  EXPECT_TRUE(store_
+                  ->CreateSession("h3", SessionExpiringAt("U1", 300), {"U1", 1},
+                                  100, {})
+                  .ok());
   EXPECT_TRUE(store_
                   ->CreateAccessKey(Key("K2", "U1"), 2,
                                     CredentialCheck{"ADMIN1", 0}, {})
@@ -337,15 +345,15 @@ TEST_P(StoreLifecycleTest, DisabledUserGetsNoNewSessionOrKey) {
                                /*revoke_sessions=*/true, {})
                   .ok());
   const CredentialCheck current{"U1", 1};
-  EXPECT_TRUE(absl::IsAborted(
-      store_->CreateSession("h1", Session("U1", 300), current, 100, {})));
+  EXPECT_TRUE(absl::IsAborted(store_->CreateSession(
+      "h1", SessionExpiringAt("U1", 300), current, 100, {})));
   EXPECT_TRUE(absl::IsAborted(
       store_->CreateAccessKey(Key("K1", "U1"), 2, current, {})));
 }
 
 TEST_P(StoreLifecycleTest, SessionCapEndsTheOldestSessions) {
   for (int i = 0; i < 5; ++i) {
-    SessionRecord session = Session("U1", 1000);
+    SessionRecord session = SessionExpiringAt("U1", 1000);
     session.set_create_time_micros(100 + i);
     ASSERT_TRUE(store_
                     ->CreateSession(absl::StrCat("h", i), session, {"U1", 0},
@@ -359,7 +367,7 @@ TEST_P(StoreLifecycleTest, SessionCapEndsTheOldestSessions) {
   }
   // Other users' sessions are untouched.
   ASSERT_TRUE(store_
-                  ->CreateSession("admin", Session("ADMIN1", 1000),
+                  ->CreateSession("admin", SessionExpiringAt("ADMIN1", 1000),
                                   {"ADMIN1", 0}, 1, {})
                   .ok());
   EXPECT_TRUE(store_->GetSession("h4").ok());

@@ -15,7 +15,7 @@
 namespace identity::storage {
 namespace {
 
-UserRecord User(const std::string& id, const std::string& name) {
+UserRecord UserWithHash(const std::string& id, const std::string& name) {
   UserRecord user;
   user.set_user_id(id);
   user.set_user_name(name);
@@ -24,8 +24,8 @@ UserRecord User(const std::string& id, const std::string& name) {
   return user;
 }
 
-AccessKeyRecord Key(const std::string& id, const std::string& user_id,
-                    int64_t created = 1) {
+AccessKeyRecord SealedKey(const std::string& id, const std::string& user_id,
+                          int64_t created = 1) {
   AccessKeyRecord key;
   key.set_access_key_id(id);
   key.set_user_id(user_id);
@@ -57,7 +57,7 @@ IDENTITY_INSTANTIATE_FOR_EVERY_STORE_ENGINE(StoreTest);
 TEST_P(StoreTest, UsersByIdAndByNameIgnoringCase) {
   auto store = Open();
   EXPECT_FALSE(store->HasUsers().value());
-  ASSERT_TRUE(store->CreateUser(User("U1", "Alice"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "Alice"), {}).ok());
   EXPECT_TRUE(store->HasUsers().value());
   EXPECT_EQ(store->GetUserById("U1").value().user_name(), "Alice");
   EXPECT_EQ(store->GetUserByName("alice").value().user_id(), "U1");
@@ -68,27 +68,28 @@ TEST_P(StoreTest, UsersByIdAndByNameIgnoringCase) {
 
 TEST_P(StoreTest, CreateUserRefusesTakenNameOrId) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "alice"), {}).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      store->CreateUser(UserWithHash("U2", "ALICE"), {})));
   EXPECT_TRUE(
-      absl::IsAlreadyExists(store->CreateUser(User("U2", "ALICE"), {})));
-  EXPECT_TRUE(absl::IsAlreadyExists(store->CreateUser(User("U1", "bob"), {})));
+      absl::IsAlreadyExists(store->CreateUser(UserWithHash("U1", "bob"), {})));
   EXPECT_TRUE(absl::IsNotFound(store->GetUserByName("bob").status()));
 }
 
 TEST_P(StoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "alice"), {}).ok());
   EXPECT_TRUE(
-      store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+      store->CreateAccessKey(SealedKey("K1", "U1"), 2, std::nullopt, {}).ok());
   EXPECT_TRUE(absl::IsAlreadyExists(
-      store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {})));
+      store->CreateAccessKey(SealedKey("K1", "U1"), 2, std::nullopt, {})));
   EXPECT_TRUE(
-      store->CreateAccessKey(Key("K2", "U1"), 2, std::nullopt, {}).ok());
+      store->CreateAccessKey(SealedKey("K2", "U1"), 2, std::nullopt, {}).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {})));
+      store->CreateAccessKey(SealedKey("K3", "U1"), 2, std::nullopt, {})));
   EXPECT_TRUE(absl::IsNotFound(store->GetAccessKey("K3").status()));
   EXPECT_TRUE(absl::IsNotFound(
-      store->CreateAccessKey(Key("K4", "U9"), 2, std::nullopt, {})));
+      store->CreateAccessKey(SealedKey("K4", "U9"), 2, std::nullopt, {})));
   EXPECT_EQ(store->GetAccessKey("K2").value().sealed_secret().ciphertext(),
             "sealed-bytes");
 }
@@ -96,14 +97,17 @@ TEST_P(StoreTest, CreateAccessKeyEnforcesLimitAndUniqueness) {
 TEST_P(StoreTest, ListIsPerUserOldestFirst) {
   auto store = Open();
   // "U1" is a prefix of "U10": the index must still keep them apart.
-  ASSERT_TRUE(store->CreateUser(User("U1", "a"), {}).ok());
-  ASSERT_TRUE(store->CreateUser(User("U10", "b"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "a"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U10", "b"), {}).ok());
   ASSERT_TRUE(
-      store->CreateAccessKey(Key("KB", "U1", 20), 5, std::nullopt, {}).ok());
+      store->CreateAccessKey(SealedKey("KB", "U1", 20), 5, std::nullopt, {})
+          .ok());
   ASSERT_TRUE(
-      store->CreateAccessKey(Key("KA", "U1", 10), 5, std::nullopt, {}).ok());
+      store->CreateAccessKey(SealedKey("KA", "U1", 10), 5, std::nullopt, {})
+          .ok());
   ASSERT_TRUE(
-      store->CreateAccessKey(Key("KC", "U10", 5), 5, std::nullopt, {}).ok());
+      store->CreateAccessKey(SealedKey("KC", "U10", 5), 5, std::nullopt, {})
+          .ok());
   std::vector<AccessKeyRecord> keys = store->ListAccessKeys("U1").value();
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].access_key_id(), "KA");
@@ -115,7 +119,7 @@ TEST_P(StoreTest, ListIsPerUserOldestFirst) {
 TEST_P(StoreTest, IdsWithNulBytesAreRejected) {
   auto store = Open();
   EXPECT_TRUE(absl::IsInvalidArgument(
-      store->CreateUser(User(std::string("U\0x", 3), "x"), {})));
+      store->CreateUser(UserWithHash(std::string("U\0x", 3), "x"), {})));
   EXPECT_TRUE(absl::IsInvalidArgument(
       store->ListAccessKeys(std::string("U\0", 2)).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(store->GetAccessKey("").status()));
@@ -123,13 +127,13 @@ TEST_P(StoreTest, IdsWithNulBytesAreRejected) {
 
 TEST_P(StoreTest, ConcurrentCreatesNeverExceedTheLimit) {
   auto store = Open();
-  ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+  ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "alice"), {}).ok());
   std::atomic<int> created{0}, limited{0}, other{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 32; ++t) {
     threads.emplace_back([&, t] {
-      absl::Status s = store->CreateAccessKey(Key(absl::StrCat("K", t), "U1"),
-                                              2, std::nullopt, {});
+      absl::Status s = store->CreateAccessKey(
+          SealedKey(absl::StrCat("K", t), "U1"), 2, std::nullopt, {});
       if (s.ok()) {
         ++created;
       } else if (absl::IsFailedPrecondition(s)) {
@@ -149,17 +153,19 @@ TEST_P(StoreTest, ConcurrentCreatesNeverExceedTheLimit) {
 TEST_P(StoreTest, EverythingSurvivesARestart) {
   {
     auto store = Open();
-    ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+    ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "alice"), {}).ok());
     ASSERT_TRUE(
-        store->CreateAccessKey(Key("K1", "U1"), 2, std::nullopt, {}).ok());
+        store->CreateAccessKey(SealedKey("K1", "U1"), 2, std::nullopt, {})
+            .ok());
     ASSERT_TRUE(
-        store->CreateAccessKey(Key("K2", "U1"), 2, std::nullopt, {}).ok());
+        store->CreateAccessKey(SealedKey("K2", "U1"), 2, std::nullopt, {})
+            .ok());
   }
   auto store = Open();
   EXPECT_EQ(store->GetUserByName("alice").value().user_id(), "U1");
   EXPECT_EQ(store->ListAccessKeys("U1").value().size(), 2u);
   EXPECT_TRUE(absl::IsFailedPrecondition(
-      store->CreateAccessKey(Key("K3", "U1"), 2, std::nullopt, {})));
+      store->CreateAccessKey(SealedKey("K3", "U1"), 2, std::nullopt, {})));
 }
 
 TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFails) {
@@ -195,7 +201,7 @@ void RawPut(const std::string& path, const std::string& family,
 TEST_F(RocksDbStoreTest, CorruptRecordIsDataLossNotACrash) {
   {
     auto store = Open();
-    ASSERT_TRUE(store->CreateUser(User("U1", "alice"), {}).ok());
+    ASSERT_TRUE(store->CreateUser(UserWithHash("U1", "alice"), {}).ok());
   }
   RawPut(dir_.Join("db"), kAccessKeysColumnFamily, "KBAD", "\xff\xff\xff");
   auto store = Open();
