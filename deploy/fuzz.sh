@@ -32,8 +32,8 @@ fuzz_one() {
 }
 
 # A fuzzer is one thread. All run at once, for as long as gives each
-# `seconds` of a core: with more fuzzers than cores, run one per core at a
-# time, the last of five on two cores ran alone with a core idle.
+# `seconds` of a core. (Run one per core at a time instead, the fifth of
+# five on two cores ran alone beside an idle core.)
 cores=$(nproc)
 wall=$seconds
 if ((${#targets[@]} > cores)); then
